@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test against a throwaway PostgreSQL cluster (Debian's pg_virtualenv), then prints
+# one closing line: "N passed, N failed". Works as root and as a normal user.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/postgres.sh
+
+require_postgres_packages
+
+if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
+  # pg_virtualenv creates a cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD, runs us again, and
+  # removes the cluster afterwards, whatever the outcome.
+  exec env NEPTUN_TEST_CLUSTER=1 pg_virtualenv "$0" "$@"
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test Neptun.Grpc.sln --configuration Release "$@" 2>&1 | tee "$log" || status=$?
+
+# dotnet test prints one summary per test project: "Passed!  - Failed: 0, Passed: 12, ...".
+awk '
+  /(Passed|Failed)!  *- *Failed:/ {
+    for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:") { gsub(",", "", $(i+1)); failed += $(i+1) }
+      if ($i == "Passed:") { gsub(",", "", $(i+1)); passed += $(i+1) }
+    }
+    projects++
+  }
+  END {
+    if (projects == 0) { failed = failed + 1 }
+    printf "%d passed, %d failed\n", passed, failed
+  }' "$log"
+exit "$status"

@@ -1,0 +1,67 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Neptun.Chat.Service.Database;
+using Neptun.Chat.Service.Session;
+using Neptun.Chat.V1;
+using Npgsql;
+
+namespace Neptun.Chat.Service.Chats;
+
+/// <summary>
+/// ChatService. Checks run in the documented order: the session (interceptor), then the request
+/// itself, then whether the path's user is the session's, then ownership of the project.
+/// </summary>
+public sealed class ChatApiService(ChatRepository repository, AiModelCatalog models, ILogger<ChatApiService> logger)
+    : ChatService.ChatServiceBase
+{
+    public override async Task<CreateProjectChatResponse> CreateProjectChat(CreateProjectChatRequest request, ServerCallContext context)
+    {
+        var user = context.GetSessionUser();
+        var cancellationToken = context.CancellationToken;
+
+        var pathViolations = CreateProjectChatValidator.ValidatePath(request);
+        if (pathViolations.Count > 0)
+        {
+            throw ChatErrors.InvalidPath(pathViolations);
+        }
+
+        try
+        {
+            var bodyViolations = CreateProjectChatValidator.ValidateBody(request);
+            if (bodyViolations.Count == 0 && !await models.IsKnownAsync(request.Model, cancellationToken))
+            {
+                bodyViolations.Add(CreateProjectChatValidator.UnknownModel());
+            }
+
+            if (bodyViolations.Count > 0)
+            {
+                throw ChatErrors.InvalidBody(bodyViolations);
+            }
+
+            if (request.UserId != user.Id)
+            {
+                throw ChatErrors.PermissionDenied();
+            }
+
+            var chat = await repository.CreateProjectChatAsync(user.Id, request.ProjectId, request.Model, request.Name, cancellationToken)
+                ?? throw ChatErrors.ProjectNotFound();
+
+            Log.ChatCreated(logger, chat.Id, user.Id, request.ProjectId);
+            return new CreateProjectChatResponse { Chat = ToMessage(chat) };
+        }
+        catch (NpgsqlException exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw DatabaseFailures.ToRpcException(exception, logger);
+        }
+    }
+
+    private static ChatConversation ToMessage(ChatRecord chat) => new()
+    {
+        Id = chat.Id,
+        NeptunUserId = chat.NeptunUserId,
+        Model = chat.Model,
+        Name = chat.Name,
+        CreatedAt = Timestamp.FromDateTime(chat.CreatedAt),
+        UpdatedAt = Timestamp.FromDateTime(chat.UpdatedAt),
+    };
+}

@@ -1,0 +1,53 @@
+using System.Collections.Frozen;
+using Microsoft.Extensions.Options;
+
+namespace Neptun.Chat.Service.Database;
+
+/// <summary>
+/// Knows which model names the database accepts, so that a bad one is a 400 before any ownership
+/// check. The web app adds models with ALTER TYPE at any time: an unknown name makes the catalog
+/// read the enum again, but at most once per refresh interval, so bad input cannot turn every
+/// request into an extra query.
+/// </summary>
+public sealed class AiModelCatalog(ChatRepository repository, IOptions<DatabaseOptions> options, TimeProvider timeProvider)
+{
+    private readonly SemaphoreSlim _refreshLock = new(1, 1);
+    private volatile FrozenSet<string>? _models;
+    private long _lastRefreshTimestamp;
+
+    public async ValueTask<bool> IsKnownAsync(string model, CancellationToken cancellationToken)
+    {
+        var models = _models;
+        if (models is not null && models.Contains(model))
+        {
+            return true;
+        }
+
+        models = await RefreshAsync(force: models is null, cancellationToken);
+        return models.Contains(model);
+    }
+
+    private async Task<FrozenSet<string>> RefreshAsync(bool force, CancellationToken cancellationToken)
+    {
+        await _refreshLock.WaitAsync(cancellationToken);
+        try
+        {
+            var current = _models;
+            var interval = TimeSpan.FromSeconds(options.Value.ModelCatalogRefreshSeconds);
+            if (current is not null && (!force && timeProvider.GetElapsedTime(_lastRefreshTimestamp) < interval))
+            {
+                return current;
+            }
+
+            var models = await repository.ReadAiModelsAsync(cancellationToken);
+            current = models.ToFrozenSet(StringComparer.Ordinal);
+            _models = current;
+            _lastRefreshTimestamp = timeProvider.GetTimestamp();
+            return current;
+        }
+        finally
+        {
+            _refreshLock.Release();
+        }
+    }
+}

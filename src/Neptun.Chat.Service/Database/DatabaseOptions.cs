@@ -1,0 +1,19 @@
+namespace Neptun.Chat.Service.Database;
+
+/// <summary>How the service reaches the Neptun database; bound from the <c>Database</c> section.</summary>
+public sealed class DatabaseOptions
+{
+    public const string SectionName = "Database";
+
+    /// <summary>The web app's own variable, read so that both share one setting.</summary>
+    public const string ConnectionStringVariable = "DATABASE_CONNECTION_STRING";
+
+    /// <summary>A <c>postgresql://</c> URI or an Npgsql keyword connection string.</summary>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>Create the Neptun tables where they are absent before serving. Off in production unless asked for.</summary>
+    public bool MigrateOnStartup { get; set; }
+
+    /// <summary>How long an unknown model name is trusted to be unknown before the enum is read again.</summary>
+    public int ModelCatalogRefreshSeconds { get; set; } = 5;
+}

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Neptun.Chat.Service.Database;
+
+/// <summary>Builds the one <see cref="NpgsqlDataSource"/> (and so the one connection pool) of the process.</summary>
+public static class NeptunDataSourceFactory
+{
+    public static NpgsqlDataSource Create(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        var builder = new NpgsqlDataSourceBuilder(BuildConnectionString(options));
+        builder.UseLoggerFactory(services.GetRequiredService<ILoggerFactory>());
+        return builder.Build();
+    }
+
+    public static string BuildConnectionString(DatabaseOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            throw new InvalidOperationException(
+                $"No database configured: set {DatabaseOptions.ConnectionStringVariable} (a postgresql:// URI or an Npgsql connection string).");
+        }
+
+        var settings = PostgresConnectionString.Parse(options.ConnectionString);
+
+        // The Neptun tables store zone-less timestamps that mean UTC; a session in any other zone
+        // would shift now() and what is read back.
+        settings.Timezone = "UTC";
+
+        if (string.IsNullOrEmpty(settings.ApplicationName))
+        {
+            settings.ApplicationName = "neptun-chat-service";
+        }
+
+        // A database that cannot be reached should cost a caller seconds, not Npgsql's default 15 s.
+        if (!settings.ContainsKey("Timeout"))
+        {
+            settings.Timeout = 5;
+        }
+
+        return settings.ConnectionString;
+    }
+}

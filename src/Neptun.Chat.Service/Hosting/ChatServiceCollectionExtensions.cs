@@ -1,0 +1,63 @@
+using Google.Protobuf.Reflection;
+using Google.Rpc;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Database;
+using Neptun.Chat.Service.Session;
+using Neptun.Chat.V1;
+using Npgsql;
+
+namespace Neptun.Chat.Service.Hosting;
+
+public static class ChatServiceCollectionExtensions
+{
+    private const string ReadyTag = "ready";
+
+    /// <summary>The database: options, the one data source, the repository and the migrator.</summary>
+    public static IServiceCollection AddNeptunDatabase(this IServiceCollection services)
+    {
+        services.AddOptions<DatabaseOptions>()
+            .BindConfiguration(DatabaseOptions.SectionName)
+            .Configure<IConfiguration>((options, configuration) =>
+            {
+                var connectionString = configuration[DatabaseOptions.ConnectionStringVariable];
+                if (!string.IsNullOrWhiteSpace(connectionString))
+                {
+                    options.ConnectionString = connectionString;
+                }
+            });
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(NeptunDataSourceFactory.Create);
+        services.AddSingleton<ChatRepository>();
+        services.AddSingleton<AiModelCatalog>();
+        services.AddSingleton<DatabaseMigrator>();
+        return services;
+    }
+
+    /// <summary>gRPC with JSON transcoding, reflection and health; the session check guards ChatService only.</summary>
+    public static IServiceCollection AddNeptunGrpc(this IServiceCollection services)
+    {
+        services.AddSingleton<UnexpectedErrorInterceptor>();
+        services.AddGrpc(options => options.Interceptors.Add<UnexpectedErrorInterceptor>())
+            .AddJsonTranscoding(options =>
+            {
+                // Lets transcoding write the field violations that InvalidArgument carries.
+                options.TypeRegistry = TypeRegistry.FromMessages(BadRequest.Descriptor);
+            })
+            .AddServiceOptions<ChatApiService>(options => options.Interceptors.Add<SessionInterceptor>());
+        services.AddGrpcReflection();
+
+        services.AddGrpcHealthChecks(options =>
+            {
+                options.Services.Map("", check => check.Tags.Contains(ReadyTag));
+                options.Services.Map(ChatService.Descriptor.FullName, check => check.Tags.Contains(ReadyTag));
+            })
+            .AddNpgSql(
+                sp => sp.GetRequiredService<NpgsqlDataSource>(),
+                name: "database",
+                tags: [ReadyTag],
+                timeout: TimeSpan.FromSeconds(2));
+        return services;
+    }
+}

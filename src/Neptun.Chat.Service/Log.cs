@@ -1,0 +1,25 @@
+using Neptun.Session;
+
+namespace Neptun.Chat.Service;
+
+/// <summary>Every log line of the service, source-generated. None takes a cookie, a password or a connection string.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Session rejected for {Method}: {Rejection}")]
+    public static partial void SessionRejected(ILogger logger, string method, SessionRejection rejection);
+
+    [LoggerMessage(2, LogLevel.Information, "Created chat {ChatId} for user {UserId} in project {ProjectId}")]
+    public static partial void ChatCreated(ILogger logger, int chatId, int userId, int projectId);
+
+    [LoggerMessage(3, LogLevel.Warning, "Database unavailable ({ExceptionType}, SQLSTATE {SqlState})")]
+    public static partial void DatabaseUnavailable(ILogger logger, string exceptionType, string? sqlState);
+
+    [LoggerMessage(4, LogLevel.Error, "Database call failed")]
+    public static partial void DatabaseFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Error, "Unexpected failure in {Method}")]
+    public static partial void UnexpectedFailure(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(6, LogLevel.Information, "Database migrations applied: {ScriptCount} new script(s)")]
+    public static partial void MigrationsApplied(ILogger logger, int scriptCount);
+}

@@ -1,0 +1,23 @@
+using Neptun.Chat.Service.Hosting;
+using Neptun.Chat.Service.Session;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddNeptunDatabase();
+builder.Services.AddNeptunSession();
+builder.Services.AddNeptunGrpc();
+
+var app = builder.Build();
+
+if (ServiceCommands.TryRun(app, args, out var exitCode))
+{
+    return exitCode;
+}
+
+app.MigrateDatabaseIfAsked();
+app.MapNeptunEndpoints();
+await app.RunAsync();
+return 0;
+
+/// <summary>Entry point, visible to the test host.</summary>
+public partial class Program;

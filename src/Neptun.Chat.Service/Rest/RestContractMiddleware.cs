@@ -1,0 +1,119 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Grpc.JsonTranscoding;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Session;
+using Neptun.Session;
+
+namespace Neptun.Chat.Service.Rest;
+
+/// <summary>
+/// Makes the transcoded REST route behave as the web app's documented endpoint: 415 for a body that
+/// is not JSON, 201 on success, and the web app's error body instead of transcoding's
+/// <c>google.rpc.Status</c> JSON. Native gRPC calls pass through untouched.
+/// </summary>
+public sealed class RestContractMiddleware(RequestDelegate next, SessionReader sessionReader, ILogger<RestContractMiddleware> logger)
+{
+    private const string UserIdRouteValue = "user_id";
+    private const string ProjectIdRouteValue = "project_id";
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is null)
+        {
+            await next(context);
+            return;
+        }
+
+        if (!IsJson(context.Request.ContentType))
+        {
+            await RestErrorBody.WriteAsync(context.Response, StatusCodes.Status415UnsupportedMediaType, "Content-Type must be application/json");
+            return;
+        }
+
+        // Transcoding writes its status and body itself; they are held back here so that both can
+        // still be changed once the call is over. Bodies are a few hundred bytes.
+        var responseBodyFeature = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        using var buffer = new MemoryStream();
+        var bufferFeature = new StreamResponseBodyFeature(buffer);
+        context.Features.Set<IHttpResponseBodyFeature>(bufferFeature);
+        try
+        {
+            await next(context);
+            await bufferFeature.CompleteAsync();
+        }
+        catch (Exception exception) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // Whatever failed, the caller gets the documented 500 body and no detail.
+            context.Features.Set(responseBodyFeature);
+            Log.UnexpectedFailure(logger, context.Request.Path, exception);
+            context.Response.Clear();
+            await RestErrorBody.WriteAsync(context.Response, StatusCodes.Status500InternalServerError, ChatErrors.InternalMessage);
+            return;
+        }
+        finally
+        {
+            context.Features.Set(responseBodyFeature);
+        }
+
+        var status = context.Response.StatusCode;
+        if (status < 400)
+        {
+            if (status == StatusCodes.Status200OK)
+            {
+                context.Response.StatusCode = StatusCodes.Status201Created;
+            }
+
+            context.Response.ContentLength = buffer.Length;
+            await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted);
+            return;
+        }
+
+        await WriteErrorAsync(context, status, GrpcStatusJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+    }
+
+    private Task WriteErrorAsync(HttpContext context, int status, GrpcStatusJson grpcStatus)
+    {
+        if (context.WasSessionChecked())
+        {
+            // The service's own error: its message is meant for callers, except for a 5xx, which says no more than its name.
+            var message = status >= 500 ? Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) : grpcStatus.Message;
+            return RestErrorBody.WriteAsync(context.Response, status, message, grpcStatus.FieldViolations);
+        }
+
+        if (status != StatusCodes.Status400BadRequest)
+        {
+            return RestErrorBody.WriteAsync(context.Response, status, Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status));
+        }
+
+        // Transcoding refused the request before the session was read. A body it cannot read may be
+        // refused first; a bad path may not, or a caller without a session would learn about it.
+        if (PathIsReadable(context))
+        {
+            return RestErrorBody.WriteAsync(context.Response, status, ChatErrors.InvalidBodyMessage);
+        }
+
+        return HasValidSession(context)
+            ? RestErrorBody.WriteAsync(context.Response, status, ChatErrors.InvalidPathMessage)
+            : RestErrorBody.WriteAsync(context.Response, StatusCodes.Status401Unauthorized, ChatErrors.UnauthorizedMessage);
+    }
+
+    private bool HasValidSession(HttpContext context)
+    {
+        var headers = context.Request.Headers;
+        string? sessionHeader = headers[SessionReaderOptions.HeaderName];
+        var cookies = headers.Cookie;
+        return sessionReader.Read(sessionHeader, cookies.Count == 0 ? null : string.Join("; ", cookies.ToArray())).IsAuthenticated;
+    }
+
+    private static bool PathIsReadable(HttpContext context) =>
+        IsInt32(context.Request.RouteValues[UserIdRouteValue]) && IsInt32(context.Request.RouteValues[ProjectIdRouteValue]);
+
+    private static bool IsInt32(object? value) =>
+        value is string text && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _);
+
+    private static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+        && mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+}

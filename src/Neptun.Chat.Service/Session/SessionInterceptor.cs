@@ -1,0 +1,29 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Neptun.Chat.Service.Chats;
+using Neptun.Session;
+
+namespace Neptun.Chat.Service.Session;
+
+/// <summary>
+/// Lets a call through only with a valid <c>neptun-session</c>, read exactly as the web app reads
+/// it, so that one login serves both. Runs for native gRPC and transcoded REST calls alike.
+/// </summary>
+public sealed class SessionInterceptor(SessionReader reader, ILogger<SessionInterceptor> logger) : Interceptor
+{
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        context.MarkSessionChecked();
+        var result = reader.Read(SessionHeaders.SessionHeader(context.RequestHeaders), SessionHeaders.CookieHeader(context.RequestHeaders));
+        if (result.User is not { } user)
+        {
+            // The reason is safe to log; the cookie never is.
+            Log.SessionRejected(logger, context.Method, result.Rejection);
+            throw ChatErrors.Unauthenticated();
+        }
+
+        context.SetSessionUser(user);
+        return continuation(request, context);
+    }
+}

@@ -1,0 +1,80 @@
+using Grpc.Core;
+using Neptun.Chat.Service.Tests.Infrastructure;
+using Neptun.Chat.V1;
+
+namespace Neptun.Chat.Service.Tests.Api;
+
+/// <summary>Every log line at every level, over both surfaces, for accepted and refused requests: no cookie, no password.</summary>
+public sealed class SecretsInLogsTests
+{
+    [Fact]
+    public async Task No_log_line_holds_the_cookie_or_a_password()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var factory = new ChatServiceFactory(database.ConnectionString);
+        using var client = factory.CreateClient();
+        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
+        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
+        var seals = new[] { "valid", "tampered-mac", "wrong-password", "expired-seal" }
+            .Select(SessionVectors.CookieHeader).ToList();
+
+        foreach (var cookie in seals)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/users/{NeptunApiFixture.AdaId}/projects/{projectId}/chats")
+            {
+                Content = new StringContent("""{"model":"google/gemma-2-27b-it","name":"Logged"}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("Cookie", cookie);
+            (await client.SendAsync(request)).Dispose();
+
+            try
+            {
+                await factory.CreateChatClient().CreateProjectChatAsync(
+                    new CreateProjectChatRequest { UserId = NeptunApiFixture.AdaId, ProjectId = projectId, Model = "google/gemma-2-27b-it", Name = "Logged" },
+                    new Metadata { { "cookie", cookie } });
+            }
+            catch (RpcException)
+            {
+                // Refused seals are expected here; only the logs matter.
+            }
+        }
+
+        await using (var unreachable = UnreachableDatabase.CreateFactory())
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/users/123/projects/1/chats")
+            {
+                Content = new StringContent("""{"model":"google/gemma-2-27b-it","name":"Logged"}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("Cookie", seals[0]);
+            (await unreachable.CreateClient().SendAsync(request)).Dispose();
+            AssertClean(unreachable.Logs, seals, "secret-db-password");
+        }
+
+        Assert.Contains(factory.Logs.Lines, line => line.Contains("Created chat", StringComparison.Ordinal));
+        Assert.Contains(factory.Logs.Lines, line => line.Contains("Session rejected", StringComparison.Ordinal));
+        AssertClean(factory.Logs, seals, new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString).Password);
+    }
+
+    private static void AssertClean(CapturedLogs logs, IEnumerable<string> cookies, string? databasePassword)
+    {
+        Assert.NotEmpty(logs.Lines);
+        var secrets = cookies.Select(c => c[(c.IndexOf("Fe26", StringComparison.Ordinal) is var i and >= 0 ? i : 0)..])
+            .Select(seal => seal.Split('*').OrderByDescending(part => part.Length).First()) // the ciphertext part alone is enough to leak
+            .Append(SessionVectors.Password)
+            .Append(SessionVectors.PasswordK2)
+            .Where(s => !string.IsNullOrEmpty(s))
+            .ToList();
+        if (!string.IsNullOrEmpty(databasePassword))
+        {
+            secrets.Add(databasePassword);
+        }
+
+        foreach (var line in logs.Lines)
+        {
+            foreach (var secret in secrets)
+            {
+                Assert.False(line.Contains(secret, StringComparison.Ordinal), $"a secret was logged: {line[..Math.Min(line.Length, 200)]}");
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+using Neptun.Chat.Service.Tests.Infrastructure;
+
+namespace Neptun.Chat.Service.Tests.Api;
+
+/// <summary>A service whose database does not answer: a loopback port nothing listens on.</summary>
+public static class UnreachableDatabase
+{
+    public const string ConnectionString = "Host=127.0.0.1;Port=1;Username=nobody;Password=secret-db-password;Database=neptun;Timeout=2";
+
+    public static ChatServiceFactory CreateFactory() =>
+        new(ConnectionString, new Dictionary<string, string?> { ["Database:MigrateOnStartup"] = "false" });
+}

@@ -1,0 +1,40 @@
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Neptun.Chat.V1;
+
+namespace Neptun.Chat.Service.Tests.Infrastructure;
+
+/// <summary>
+/// The whole service in process (the real ASP.NET Core pipeline on TestServer), migrating its own
+/// database, with the web app's test session password and every log line captured.
+/// </summary>
+public sealed class ChatServiceFactory(string databaseConnectionString, IReadOnlyDictionary<string, string?>? settings = null)
+    : WebApplicationFactory<Program>
+{
+    public CapturedLogs Logs { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("DATABASE_CONNECTION_STRING", databaseConnectionString);
+        builder.UseSetting("NUXT_SESSION_PASSWORD", SessionVectors.Password);
+        builder.UseSetting("Session:Passwords:k2", SessionVectors.PasswordK2);
+        builder.UseSetting("Database:MigrateOnStartup", "true");
+        builder.UseSetting("Database:ModelCatalogRefreshSeconds", "0");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureLogging(logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Trace);
+            logging.AddProvider(Logs);
+        });
+    }
+
+    public GrpcChannel CreateGrpcChannel() =>
+        GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions { HttpHandler = Server.CreateHandler() });
+
+    public ChatService.ChatServiceClient CreateChatClient() => new(CreateGrpcChannel());
+}

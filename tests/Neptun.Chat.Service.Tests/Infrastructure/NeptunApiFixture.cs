@@ -1,0 +1,56 @@
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Neptun.Chat.Service.Tests.Infrastructure;
+
+/// <summary>
+/// One service and one database shared by a test class, seeded with the two users that the web
+/// app's sealed cookies name (123 Ada, 456 Grace), one project each.
+/// </summary>
+public sealed class NeptunApiFixture : IAsyncLifetime
+{
+    public const int AdaId = 123;
+    public const int GraceId = 456;
+    public const string ValidModel = "google/gemma-2-27b-it";
+
+    public TestDatabase Database { get; private set; } = null!;
+    public ChatServiceFactory Factory { get; private set; } = null!;
+    public HttpClient Rest { get; private set; } = null!;
+    public int AdaProjectId { get; private set; }
+    public int GraceProjectId { get; private set; }
+
+    public string AdaCookie => SessionVectors.CookieHeader("valid");
+
+    public async Task InitializeAsync()
+    {
+        Database = await TestDatabase.CreateAsync();
+        Factory = new ChatServiceFactory(Database.ConnectionString);
+        Rest = Factory.CreateClient();
+        await NeptunRows.InsertUserAsync(Database, AdaId);
+        await NeptunRows.InsertUserAsync(Database, GraceId);
+        AdaProjectId = await NeptunRows.InsertProjectAsync(Database, AdaId);
+        GraceProjectId = await NeptunRows.InsertProjectAsync(Database, GraceId);
+    }
+
+    public Task<HttpResponseMessage> PostChatAsync(string? cookie, object userId, object projectId, string body, string contentType = "application/json")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/users/{userId}/projects/{projectId}/chats")
+        {
+            Content = new StringContent(body, Encoding.UTF8),
+        };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        if (cookie is not null)
+        {
+            request.Headers.Add("Cookie", cookie);
+        }
+
+        return Rest.SendAsync(request);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Rest.Dispose();
+        await Factory.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}

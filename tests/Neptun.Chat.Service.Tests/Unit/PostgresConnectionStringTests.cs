@@ -1,0 +1,62 @@
+using Neptun.Chat.Service.Database;
+using Npgsql;
+
+namespace Neptun.Chat.Service.Tests.Unit;
+
+public sealed class PostgresConnectionStringTests
+{
+    [Fact]
+    public void Reads_the_uri_form_the_web_app_uses()
+    {
+        var settings = PostgresConnectionString.Parse("postgresql://neptun:p%40ss%3Aword@db.internal:6543/neptun_prod?sslmode=require&application_name=chat");
+
+        Assert.Equal("db.internal", settings.Host);
+        Assert.Equal(6543, settings.Port);
+        Assert.Equal("neptun", settings.Username);
+        Assert.Equal("p@ss:word", settings.Password);
+        Assert.Equal("neptun_prod", settings.Database);
+        Assert.Equal(SslMode.Require, settings.SslMode);
+        Assert.Equal("chat", settings.ApplicationName);
+    }
+
+    [Fact]
+    public void Reads_a_postgres_scheme_without_port_or_password()
+    {
+        var settings = PostgresConnectionString.Parse("postgres://app@localhost/neptun");
+
+        Assert.Equal("localhost", settings.Host);
+        Assert.Equal(5432, settings.Port);
+        Assert.Equal("app", settings.Username);
+        Assert.Null(settings.Password);
+        Assert.Equal("neptun", settings.Database);
+    }
+
+    [Fact]
+    public void Reads_the_keyword_form()
+    {
+        var settings = PostgresConnectionString.Parse("Host=127.0.0.1;Port=5433;Username=u;Password=p;Database=d");
+
+        Assert.Equal("127.0.0.1", settings.Host);
+        Assert.Equal(5433, settings.Port);
+        Assert.Equal("d", settings.Database);
+    }
+
+    [Theory]
+    [InlineData("postgresql://u:topsecret@h/d?sslmode=sometimes")]
+    [InlineData("postgresql://u:topsecret@h/d?frobnicate=1")]
+    [InlineData("Host=h;Password=topsecret;Bogus Keyword=1")]
+    public void Refuses_what_it_cannot_honour_without_quoting_the_password(string connectionString)
+    {
+        var error = Assert.ThrowsAny<FormatException>(() => PostgresConnectionString.Parse(connectionString));
+
+        Assert.DoesNotContain("topsecret", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_service_always_runs_its_sessions_in_utc()
+    {
+        var connectionString = NeptunDataSourceFactory.BuildConnectionString(new DatabaseOptions { ConnectionString = "postgresql://u:p@h/d" });
+
+        Assert.Equal("UTC", new NpgsqlConnectionStringBuilder(connectionString).Timezone);
+    }
+}
