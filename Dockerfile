@@ -1,0 +1,34 @@
+# Neptun chat service: REST (HTTP/1.1) on 8080, gRPC (h2c) on 8081, both set in appsettings.json.
+# Needs DATABASE_CONNECTION_STRING and NUXT_SESSION_PASSWORD at run time. Run the migrations once
+# with the same image: `docker run ... <image> migrate`. Probes: GET /healthz/live and
+# /healthz/ready on 8080; grpc.health.v1.Health on 8081.
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+
+# Restore first from the project files alone, so the package layer is reused until one changes.
+# The service project is restored (not the sln, which also lists the test projects).
+COPY Directory.Build.props ./
+COPY src/Neptun.Chat.Contracts/Neptun.Chat.Contracts.csproj src/Neptun.Chat.Contracts/
+COPY src/Neptun.Session/Neptun.Session.csproj src/Neptun.Session/
+COPY src/Neptun.Chat.Service/Neptun.Chat.Service.csproj src/Neptun.Chat.Service/
+RUN dotnet restore src/Neptun.Chat.Service/Neptun.Chat.Service.csproj
+
+# protos/ is compiled by the Contracts project.
+COPY protos/ protos/
+COPY src/ src/
+RUN dotnet publish src/Neptun.Chat.Service -c Release -o /app --no-restore -p:UseAppHost=false
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+WORKDIR /app
+COPY --from=build /app ./
+
+ENV ASPNETCORE_ENVIRONMENT=Production
+# The base image sets ASPNETCORE_HTTP_PORTS=8080; the ports come from appsettings.json's Kestrel
+# endpoints instead (override with Kestrel__Endpoints__Rest__Url / Kestrel__Endpoints__Grpc__Url).
+ENV ASPNETCORE_HTTP_PORTS=
+EXPOSE 8080 8081
+
+# The aspnet image's non-root user "app" (UID 1654).
+USER $APP_UID
+ENTRYPOINT ["dotnet", "Neptun.Chat.Service.dll"]
