@@ -13,6 +13,13 @@ if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
   exec env NEPTUN_TEST_CLUSTER=1 pg_virtualenv "$0" "$@"
 fi
 
+# The API's proto must stay buf STANDARD lint clean (offline: Google's protos come from NuGet).
+if command -v npx >/dev/null 2>&1; then
+  scripts/lint-protos.sh
+else
+  echo "npx not found: skipping the buf lint of protos/ (install Node.js to run it)" >&2
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
