@@ -19,3 +19,16 @@ require_postgres_packages() {
     exit 1
   fi
 }
+
+free_local_port() {
+  # A loopback port nothing listens on, from a range away from the usual services.
+  local port
+  for port in $(shuf -i 40000-49999 -n 100); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "no free loopback port found" >&2
+  return 1
+}
