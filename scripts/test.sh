@@ -10,7 +10,8 @@ require_postgres_packages
 if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
   # pg_virtualenv creates a cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD, runs us again, and
   # removes the cluster afterwards, whatever the outcome.
-  exec env NEPTUN_TEST_CLUSTER=1 pg_virtualenv "$0" "$@"
+  # -t: in a temporary directory even as root, so two runs on one machine never share a cluster.
+  exec env NEPTUN_TEST_CLUSTER=1 pg_virtualenv -t "$0" "$@"
 fi
 
 # The API's proto must stay buf STANDARD lint clean (offline: Google's protos come from NuGet).

@@ -7,11 +7,20 @@ namespace Neptun.Chat.Service.Tests.Api;
 /// <summary>Every log line at every level, over both surfaces, for accepted and refused requests: no cookie, no password.</summary>
 public sealed class SecretsInLogsTests
 {
+    // appsettings.json holds the service, ASP.NET Core and Npgsql at Information or above; these
+    // lower every one of them to Trace, so that lines a production setting hides are searched too.
+    private static readonly Dictionary<string, string?> TraceEverything = new()
+    {
+        ["Logging:LogLevel:Default"] = "Trace",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
+        ["Logging:LogLevel:Npgsql"] = "Trace",
+    };
+
     [Fact]
     public async Task No_log_line_holds_the_cookie_or_a_password()
     {
         await using var database = await TestDatabase.CreateAsync();
-        await using var factory = new ChatServiceFactory(database.ConnectionString);
+        await using var factory = new ChatServiceFactory(database.ConnectionString, TraceEverything);
         using var client = factory.CreateClient();
         await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
         var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
