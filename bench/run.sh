@@ -10,7 +10,9 @@
 #
 # Environment: BENCH_CONNECTIONS (e.g. "16"), BENCH_SECONDS (20), BENCH_WARMUP_SECONDS (5),
 # BENCH_REST_PORT (24080), BENCH_GRPC_PORT (24081).
-set -euo pipefail
+set -Eeuo pipefail
+# A failed step must say where: several run in command substitutions, which set -e ends silently.
+trap 'echo "bench: failed at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 . scripts/lib/postgres.sh
 
