@@ -47,6 +47,9 @@ public static class CreateProjectChatValidator
         return violations;
     }
 
+    public static BadRequest.Types.FieldViolation InvalidRequestId() =>
+        Violation("request_id", "must be a UUID, the same in the field and the Idempotency-Key header when both are given");
+
     public static BadRequest.Types.FieldViolation UnknownModel() => Violation("model", "is not a known AI model");
 
     private static BadRequest.Types.FieldViolation Violation(string field, string description) =>

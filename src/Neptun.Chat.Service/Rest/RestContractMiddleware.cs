@@ -70,7 +70,15 @@ public sealed class RestContractMiddleware(RequestDelegate next, SessionReader s
             return;
         }
 
-        await WriteErrorAsync(context, status, GrpcStatusJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+        var grpcStatus = GrpcStatusJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+
+        // A request id reused for another request: the Idempotency-Key draft's 422, not transcoding's 400.
+        if (grpcStatus.Code == (int)Grpc.Core.StatusCode.FailedPrecondition)
+        {
+            status = StatusCodes.Status422UnprocessableEntity;
+        }
+
+        await WriteErrorAsync(context, status, grpcStatus);
     }
 
     private Task WriteErrorAsync(HttpContext context, int status, GrpcStatusJson grpcStatus)

@@ -32,7 +32,8 @@ public sealed class NeptunApiFixture : IAsyncLifetime
         GraceProjectId = await NeptunRows.InsertProjectAsync(Database, GraceId);
     }
 
-    public Task<HttpResponseMessage> PostChatAsync(string? cookie, object userId, object projectId, string body, string contentType = "application/json")
+    public Task<HttpResponseMessage> PostChatAsync(
+        string? cookie, object userId, object projectId, string body, string contentType = "application/json", string? idempotencyKey = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, $"/api/users/{userId}/projects/{projectId}/chats")
         {
@@ -42,6 +43,11 @@ public sealed class NeptunApiFixture : IAsyncLifetime
         if (cookie is not null)
         {
             request.Headers.Add("Cookie", cookie);
+        }
+
+        if (idempotencyKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
         }
 
         return Rest.SendAsync(request);
