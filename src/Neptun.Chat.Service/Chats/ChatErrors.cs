@@ -16,6 +16,8 @@ public static class ChatErrors
     public const string ForbiddenMessage = "Forbidden";
     public const string ProjectNotFoundMessage = "Project not found";
     public const string RequestIdReusedMessage = "This request id was already used for a different request";
+    public const string TooManyRequestsMessage = "Too Many Requests";
+    public const string PayloadTooLargeMessage = "Request body too large";
     public const string UnavailableMessage = "Service Unavailable";
     public const string InternalMessage = "Internal Server Error";
 

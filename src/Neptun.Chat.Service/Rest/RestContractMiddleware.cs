@@ -107,13 +107,7 @@ public sealed class RestContractMiddleware(RequestDelegate next, SessionReader s
             : RestErrorBody.WriteAsync(context.Response, StatusCodes.Status401Unauthorized, ChatErrors.UnauthorizedMessage);
     }
 
-    private bool HasValidSession(HttpContext context)
-    {
-        var headers = context.Request.Headers;
-        string? sessionHeader = headers[SessionReaderOptions.HeaderName];
-        var cookies = headers.Cookie;
-        return sessionReader.Read(sessionHeader, cookies.Count == 0 ? null : string.Join("; ", cookies.ToArray())).IsAuthenticated;
-    }
+    private bool HasValidSession(HttpContext context) => sessionReader.ReadSession(context).IsAuthenticated;
 
     private static bool PathIsReadable(HttpContext context) =>
         IsInt32(context.Request.RouteValues[UserIdRouteValue]) && IsInt32(context.Request.RouteValues[ProjectIdRouteValue]);

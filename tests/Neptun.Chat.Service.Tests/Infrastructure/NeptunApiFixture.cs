@@ -9,6 +9,9 @@ namespace Neptun.Chat.Service.Tests.Infrastructure;
 /// </summary>
 public sealed class NeptunApiFixture : IAsyncLifetime
 {
+    /// <summary>Service settings over ChatServiceFactory's, for a test class that starts the fixture itself.</summary>
+    public IReadOnlyDictionary<string, string?>? Settings { get; init; }
+
     public const int AdaId = 123;
     public const int GraceId = 456;
     public const string ValidModel = "google/gemma-2-27b-it";
@@ -24,7 +27,7 @@ public sealed class NeptunApiFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync();
-        Factory = new ChatServiceFactory(Database.ConnectionString);
+        Factory = new ChatServiceFactory(Database.ConnectionString, Settings);
         Rest = Factory.CreateClient();
         await NeptunRows.InsertUserAsync(Database, AdaId);
         await NeptunRows.InsertUserAsync(Database, GraceId);
