@@ -31,4 +31,7 @@ internal static partial class Log
 
     [LoggerMessage(9, LogLevel.Information, "Replayed chat {ChatId} for user {UserId} from an earlier request with the same id")]
     public static partial void ChatReplayed(ILogger logger, int chatId, int userId);
+
+    [LoggerMessage(10, LogLevel.Warning, "Database work took longer than the request timeout of {Seconds} s")]
+    public static partial void DatabaseTimedOut(ILogger logger, double seconds);
 }

@@ -14,13 +14,19 @@ namespace Neptun.Chat.Service.Chats;
 /// itself, then whether the path's user is the session's, then ownership of the project.
 /// </summary>
 public sealed class ChatApiService(
-    ChatRepository repository, AiModelCatalog models, IOptions<IdempotencyOptions> idempotency, ILogger<ChatApiService> logger)
+    ChatRepository repository,
+    AiModelCatalog models,
+    IOptions<IdempotencyOptions> idempotency,
+    IOptions<DatabaseOptions> database,
+    ILogger<ChatApiService> logger)
     : ChatService.ChatServiceBase
 {
     public override async Task<CreateProjectChatResponse> CreateProjectChat(CreateProjectChatRequest request, ServerCallContext context)
     {
         var user = context.GetSessionUser();
-        var cancellationToken = context.CancellationToken;
+        using var databaseTime = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        databaseTime.CancelAfter(TimeSpan.FromSeconds(database.Value.RequestTimeoutSeconds));
+        var cancellationToken = databaseTime.Token;
 
         var pathViolations = CreateProjectChatValidator.ValidatePath(request);
         if (pathViolations.Count > 0)
@@ -75,6 +81,12 @@ public sealed class ChatApiService(
         catch (NpgsqlException exception) when (!cancellationToken.IsCancellationRequested)
         {
             throw DatabaseFailures.ToRpcException(exception, logger);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or NpgsqlException && !context.CancellationToken.IsCancellationRequested)
+        {
+            // The database took longer than the request may wait (a full pool, a slow server).
+            Log.DatabaseTimedOut(logger, database.Value.RequestTimeoutSeconds);
+            throw ChatErrors.Unavailable();
         }
     }
 
