@@ -23,9 +23,13 @@ else
 fi
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# Reliability tests append one line of figures each here (dotnet test hides passing tests' output).
+export NEPTUN_FIGURES_FILE=$(mktemp)
+trap 'rm -f "$log" "$NEPTUN_FIGURES_FILE"' EXIT
 status=0
 dotnet test Neptun.Grpc.sln --configuration Release "$@" 2>&1 | tee "$log" || status=$?
+
+sort "$NEPTUN_FIGURES_FILE"
 
 # dotnet test prints one summary per test project: "Passed!  - Failed: 0, Passed: 12, ...".
 awk '

@@ -23,4 +23,16 @@ internal static partial class Log
 
     [LoggerMessage(6, LogLevel.Information, "Database migrations applied: {ScriptCount} new script(s)")]
     public static partial void MigrationsApplied(ILogger logger, int scriptCount);
+
+    [LoggerMessage(7, LogLevel.Information, "Purged {Count} expired request id(s)")]
+    public static partial void ExpiredRequestIdsPurged(ILogger logger, int count);
+
+    [LoggerMessage(8, LogLevel.Warning, "Purging expired request ids failed ({ExceptionType}, SQLSTATE {SqlState}); will try again")]
+    public static partial void PurgeFailed(ILogger logger, string exceptionType, string? sqlState);
+
+    [LoggerMessage(9, LogLevel.Information, "Replayed chat {ChatId} for user {UserId} from an earlier request with the same id")]
+    public static partial void ChatReplayed(ILogger logger, int chatId, int userId);
+
+    [LoggerMessage(10, LogLevel.Warning, "Database work took longer than the request timeout of {Seconds} s")]
+    public static partial void DatabaseTimedOut(ILogger logger, double seconds);
 }

@@ -6,6 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddNeptunDatabase();
 builder.Services.AddNeptunSession();
 builder.Services.AddNeptunGrpc();
+builder.Services.AddNeptunRequestLimits();
 
 var app = builder.Build();
 

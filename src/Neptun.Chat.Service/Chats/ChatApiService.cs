@@ -1,6 +1,8 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Database;
+using Neptun.Chat.Service.Idempotency;
 using Neptun.Chat.Service.Session;
 using Neptun.Chat.V1;
 using Npgsql;
@@ -11,13 +13,20 @@ namespace Neptun.Chat.Service.Chats;
 /// ChatService. Checks run in the documented order: the session (interceptor), then the request
 /// itself, then whether the path's user is the session's, then ownership of the project.
 /// </summary>
-public sealed class ChatApiService(ChatRepository repository, AiModelCatalog models, ILogger<ChatApiService> logger)
+public sealed class ChatApiService(
+    ChatRepository repository,
+    AiModelCatalog models,
+    IOptions<IdempotencyOptions> idempotency,
+    IOptions<DatabaseOptions> database,
+    ILogger<ChatApiService> logger)
     : ChatService.ChatServiceBase
 {
     public override async Task<CreateProjectChatResponse> CreateProjectChat(CreateProjectChatRequest request, ServerCallContext context)
     {
         var user = context.GetSessionUser();
-        var cancellationToken = context.CancellationToken;
+        using var databaseTime = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        databaseTime.CancelAfter(TimeSpan.FromSeconds(database.Value.RequestTimeoutSeconds));
+        var cancellationToken = databaseTime.Token;
 
         var pathViolations = CreateProjectChatValidator.ValidatePath(request);
         if (pathViolations.Count > 0)
@@ -28,6 +37,11 @@ public sealed class ChatApiService(ChatRepository repository, AiModelCatalog mod
         try
         {
             var bodyViolations = CreateProjectChatValidator.ValidateBody(request);
+            if (!RequestIds.TryRead(request, context.RequestHeaders, out var requestId))
+            {
+                bodyViolations.Add(CreateProjectChatValidator.InvalidRequestId());
+            }
+
             if (bodyViolations.Count == 0 && !await models.IsKnownAsync(request.Model, cancellationToken))
             {
                 bodyViolations.Add(CreateProjectChatValidator.UnknownModel());
@@ -43,15 +57,36 @@ public sealed class ChatApiService(ChatRepository repository, AiModelCatalog mod
                 throw ChatErrors.PermissionDenied();
             }
 
-            var chat = await repository.CreateProjectChatAsync(user.Id, request.ProjectId, request.Model, request.Name, cancellationToken)
+            var newChat = new NewProjectChat(
+                user.Id, request.ProjectId, request.Model, request.Name, requestId, requestId is null ? null : RequestIds.Fingerprint(request));
+            var creation = await repository.CreateProjectChatAsync(newChat, idempotency.Value.Retention, cancellationToken)
                 ?? throw ChatErrors.ProjectNotFound();
 
-            Log.ChatCreated(logger, chat.Id, user.Id, request.ProjectId);
-            return new CreateProjectChatResponse { Chat = ToMessage(chat) };
+            if (!creation.SameRequest)
+            {
+                throw ChatErrors.RequestIdReused();
+            }
+
+            if (creation.Replayed)
+            {
+                Log.ChatReplayed(logger, creation.Chat.Id, user.Id);
+            }
+            else
+            {
+                Log.ChatCreated(logger, creation.Chat.Id, user.Id, request.ProjectId);
+            }
+
+            return new CreateProjectChatResponse { Chat = ToMessage(creation.Chat) };
         }
         catch (NpgsqlException exception) when (!cancellationToken.IsCancellationRequested)
         {
             throw DatabaseFailures.ToRpcException(exception, logger);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or NpgsqlException && !context.CancellationToken.IsCancellationRequested)
+        {
+            // The database took longer than the request may wait (a full pool, a slow server).
+            Log.DatabaseTimedOut(logger, database.Value.RequestTimeoutSeconds);
+            throw ChatErrors.Unavailable();
         }
     }
 

@@ -15,6 +15,9 @@ public static class ChatErrors
     public const string UnauthorizedMessage = "Unauthorized";
     public const string ForbiddenMessage = "Forbidden";
     public const string ProjectNotFoundMessage = "Project not found";
+    public const string RequestIdReusedMessage = "This request id was already used for a different request";
+    public const string TooManyRequestsMessage = "Too Many Requests";
+    public const string PayloadTooLargeMessage = "Request body too large";
     public const string UnavailableMessage = "Service Unavailable";
     public const string InternalMessage = "Internal Server Error";
 
@@ -29,6 +32,9 @@ public static class ChatErrors
     public static RpcException PermissionDenied() => new(new Grpc.Core.Status(StatusCode.PermissionDenied, ForbiddenMessage));
 
     public static RpcException ProjectNotFound() => new(new Grpc.Core.Status(StatusCode.NotFound, ProjectNotFoundMessage));
+
+    /// <summary>A request id that an earlier, different request of the same user holds; nothing was written.</summary>
+    public static RpcException RequestIdReused() => new(new Grpc.Core.Status(StatusCode.FailedPrecondition, RequestIdReusedMessage));
 
     public static RpcException Unavailable() => new(new Grpc.Core.Status(StatusCode.Unavailable, UnavailableMessage));
 

@@ -43,9 +43,36 @@ public static class CreateProjectChatValidator
         {
             violations.Add(Violation("name", $"must be {MinNameLength} to {MaxNameLength} characters long"));
         }
+        else if (!IsStorableText(request.Name))
+        {
+            violations.Add(Violation("name", "must be Unicode text without NUL characters"));
+        }
 
         return violations;
     }
+
+    /// <summary>
+    /// PostgreSQL text cannot hold NUL, and a lone UTF-16 surrogate (which JSON's \ud800 escape can
+    /// produce) has no UTF-8 form: either would fail or change in the database, never round-trip.
+    /// </summary>
+    private static bool IsStorableText(string text)
+    {
+        var rest = text.AsSpan();
+        while (!rest.IsEmpty)
+        {
+            if (System.Text.Rune.DecodeFromUtf16(rest, out var rune, out var used) != System.Buffers.OperationStatus.Done || rune.Value == 0)
+            {
+                return false;
+            }
+
+            rest = rest[used..];
+        }
+
+        return true;
+    }
+
+    public static BadRequest.Types.FieldViolation InvalidRequestId() =>
+        Violation("request_id", "must be a UUID, the same in the field and the Idempotency-Key header when both are given");
 
     public static BadRequest.Types.FieldViolation UnknownModel() => Violation("model", "is not a known AI model");
 

@@ -3,17 +3,27 @@ using Npgsql;
 
 namespace Neptun.Chat.Service.Database;
 
-/// <summary>Writes chats into the web app's tables.</summary>
+/// <summary>Writes chats into the web app's tables, and the request ids of idempotent creates into the service's own.</summary>
 public sealed class ChatRepository(NpgsqlDataSource dataSource)
 {
-    // One statement, so one round trip and one implicit transaction: the ownership check, the chat
-    // and its project link succeed or fail together. No row comes back when the project is not the
-    // user's. Times are taken in UTC explicitly rather than from the columns' now() defaults.
+    private const string UniqueViolation = "23505";
+    private const string RequestIdKey = "idempotency_key_pkey";
+
+    // One statement, so one round trip and one implicit transaction: the ownership check, the chat,
+    // its project link and the request id record succeed or fail together. No row comes back when the
+    // project is not the user's. A request id already recorded for this user turns the statement into
+    // a read of what the first request created. Two requests with one id at once both insert; the
+    // later one fails on the primary key, writes nothing, and is run again to read the first one's
+    // chat. Times are taken in UTC explicitly rather than from the columns' now() defaults.
     private const string CreateProjectChatSql = """
-        WITH owned_project AS (
+        WITH earlier_request AS (
+            SELECT request_hash, chat_id, chat_model, chat_name, chat_created_at, chat_updated_at, expires_at
+            FROM neptun_chat_service.idempotency_key
+            WHERE user_id = @UserId AND request_id = @RequestId
+        ), owned_project AS (
             SELECT id
             FROM public.neptun_user_project
-            WHERE id = @ProjectId AND neptun_user_id = @UserId
+            WHERE id = @ProjectId AND neptun_user_id = @UserId AND NOT EXISTS (SELECT 1 FROM earlier_request)
         ), created_chat AS (
             INSERT INTO public.chat_conversation (name, model, neptun_user_id, created_at, updated_at)
             SELECT @Name, @Model::public.ai_model_enum, @UserId, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
@@ -23,26 +33,82 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource)
             INSERT INTO public.project_chat_conversation (project_id, chat_conversation_id, created_at)
             SELECT owned_project.id, created_chat.id, created_chat.created_at
             FROM owned_project CROSS JOIN created_chat
+        ), recorded_request AS (
+            INSERT INTO neptun_chat_service.idempotency_key
+                (user_id, request_id, request_hash, chat_id, chat_model, chat_name, chat_created_at, chat_updated_at, expires_at)
+            SELECT @UserId, @RequestId, @RequestHash, id, model::text, name, created_at, updated_at, now() + @Retention
+            FROM created_chat
+            WHERE @RequestId IS NOT NULL
         )
-        SELECT id AS "Id", neptun_user_id AS "NeptunUserId", model::text AS "Model", name AS "Name",
+        SELECT false AS "Replayed", true AS "SameRequest", false AS "Expired",
+               id AS "Id", neptun_user_id AS "NeptunUserId", model::text AS "Model", name AS "Name",
                created_at AS "CreatedAt", updated_at AS "UpdatedAt"
         FROM created_chat
+        UNION ALL
+        SELECT true, request_hash = @RequestHash, expires_at <= now(),
+               chat_id, @UserId, chat_model, chat_name, chat_created_at, chat_updated_at
+        FROM earlier_request
         """;
 
-    /// <summary>Creates the chat and its link, or returns null when the project is not the user's.</summary>
-    public async Task<ChatRecord?> CreateProjectChatAsync(int userId, int projectId, string model, string name, CancellationToken cancellationToken)
+    private const string DeleteExpiredRequestSql = """
+        DELETE FROM neptun_chat_service.idempotency_key
+        WHERE user_id = @UserId AND request_id = @RequestId AND expires_at <= now()
+        """;
+
+    private const string PurgeExpiredRequestsSql = """
+        DELETE FROM neptun_chat_service.idempotency_key
+        WHERE ctid IN (SELECT ctid FROM neptun_chat_service.idempotency_key WHERE expires_at <= now() LIMIT @BatchSize)
+        """;
+
+    /// <summary>
+    /// Creates the chat and its link, or returns what an earlier request with the same id created,
+    /// or null when the project is not the user's.
+    /// </summary>
+    public async Task<ChatCreation?> CreateProjectChatAsync(NewProjectChat chat, TimeSpan retention, CancellationToken cancellationToken)
+    {
+        var parameters = new
+        {
+            chat.UserId,
+            chat.ProjectId,
+            chat.Model,
+            chat.Name,
+            chat.RequestId,
+            chat.RequestHash,
+            Retention = retention,
+        };
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+
+        // Attempts: the first; one after losing a race on the request id; one after clearing an
+        // expired record of it that the purge has not reached yet.
+        for (var attempt = 1; ; attempt++)
+        {
+            CreationRow? row;
+            try
+            {
+                row = await connection.QuerySingleOrDefaultAsync<CreationRow>(
+                    new CommandDefinition(CreateProjectChatSql, parameters, cancellationToken: cancellationToken));
+            }
+            catch (PostgresException exception) when (exception is { SqlState: UniqueViolation, ConstraintName: RequestIdKey } && attempt < 3)
+            {
+                continue;
+            }
+
+            if (row is { Expired: true } && attempt < 3)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(DeleteExpiredRequestSql, parameters, cancellationToken: cancellationToken));
+                continue;
+            }
+
+            return row is null ? null : row.ToCreation();
+        }
+    }
+
+    /// <summary>Deletes up to <paramref name="batchSize"/> expired request id records; returns how many.</summary>
+    public async Task<int> PurgeExpiredRequestsAsync(int batchSize, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var command = new CommandDefinition(
-            CreateProjectChatSql,
-            new { UserId = userId, ProjectId = projectId, Model = model, Name = name },
-            cancellationToken: cancellationToken);
-        var chat = await connection.QuerySingleOrDefaultAsync<ChatRecord>(command);
-        return chat is null ? null : chat with
-        {
-            CreatedAt = DateTime.SpecifyKind(chat.CreatedAt, DateTimeKind.Utc),
-            UpdatedAt = DateTime.SpecifyKind(chat.UpdatedAt, DateTimeKind.Utc),
-        };
+        return await connection.ExecuteAsync(new CommandDefinition(PurgeExpiredRequestsSql, new { BatchSize = batchSize }, cancellationToken: cancellationToken));
     }
 
     /// <summary>Reads the values of <c>ai_model_enum</c>, which the web app extends over time.</summary>
@@ -59,5 +125,14 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var models = await connection.QueryAsync<string>(new CommandDefinition(sql, cancellationToken: cancellationToken));
         return models.AsList();
+    }
+
+    private sealed record CreationRow(
+        bool Replayed, bool SameRequest, bool Expired, int Id, int NeptunUserId, string Model, string Name, DateTime CreatedAt, DateTime UpdatedAt)
+    {
+        public ChatCreation ToCreation() => new(
+            new ChatRecord(Id, NeptunUserId, Model, Name, DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc), DateTime.SpecifyKind(UpdatedAt, DateTimeKind.Utc)),
+            Replayed,
+            SameRequest);
     }
 }

@@ -16,4 +16,10 @@ public sealed class DatabaseOptions
 
     /// <summary>How long an unknown model name is trusted to be unknown before the enum is read again.</summary>
     public int ModelCatalogRefreshSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// The most a request may spend on the database, waiting for a pooled connection included;
+    /// past it the caller gets 503 / UNAVAILABLE rather than joining an ever longer queue.
+    /// </summary>
+    public double RequestTimeoutSeconds { get; set; } = 5;
 }

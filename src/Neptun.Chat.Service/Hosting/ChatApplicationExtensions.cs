@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Database;
+using Neptun.Chat.Service.Limits;
 using Neptun.Chat.Service.Rest;
 using Microsoft.Extensions.Options;
 
@@ -22,9 +23,14 @@ public static class ChatApplicationExtensions
     /// <summary>ChatService (gRPC and its REST route), reflection, gRPC health, and HTTP probes.</summary>
     public static WebApplication MapNeptunEndpoints(this WebApplication app)
     {
+        app.UseMiddleware<MetadataHeaderFilterMiddleware>();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.UseMiddleware<RestContractMiddleware>();
 
-        app.MapGrpcService<ChatApiService>();
+        // After the REST contract middleware, so that a REST 429 gets the web app's error body.
+        app.UseRateLimiter();
+
+        app.MapGrpcService<ChatApiService>().RequireRateLimiting(UserRateLimiting.PolicyName);
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
 

@@ -3,6 +3,7 @@ using Google.Rpc;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Database;
+using Neptun.Chat.Service.Idempotency;
 using Neptun.Chat.Service.Session;
 using Neptun.Chat.V1;
 using Npgsql;
@@ -32,6 +33,14 @@ public static class ChatServiceCollectionExtensions
         services.AddSingleton<ChatRepository>();
         services.AddSingleton<AiModelCatalog>();
         services.AddSingleton<DatabaseMigrator>();
+
+        services.AddOptions<IdempotencyOptions>()
+            .BindConfiguration(IdempotencyOptions.SectionName)
+            .Validate(options => options.RetentionHours > 0 && options.PurgeIntervalSeconds > 0 && options.PurgeBatchSize > 0,
+                "Idempotency:RetentionHours, PurgeIntervalSeconds and PurgeBatchSize must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<ExpiredRequestIdPurge>();
+        services.AddHostedService(sp => sp.GetRequiredService<ExpiredRequestIdPurge>());
         return services;
     }
 

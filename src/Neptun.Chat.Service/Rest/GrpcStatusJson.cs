@@ -17,8 +17,10 @@ public sealed record GrpcStatusJson(int Code, string Message, IReadOnlyList<Fiel
                 : "";
             return new GrpcStatusJson(code, message, ReadFieldViolations(root));
         }
-        catch (JsonException)
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
         {
+            // Transcoding's own messages may quote a caller's bytes that are not UTF-8 (a path
+            // value, say); what it meant is still known from the HTTP status alone.
             return new GrpcStatusJson(0, "", []);
         }
     }

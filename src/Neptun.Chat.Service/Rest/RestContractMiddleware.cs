@@ -70,7 +70,15 @@ public sealed class RestContractMiddleware(RequestDelegate next, SessionReader s
             return;
         }
 
-        await WriteErrorAsync(context, status, GrpcStatusJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+        var grpcStatus = GrpcStatusJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+
+        // A request id reused for another request: the Idempotency-Key draft's 422, not transcoding's 400.
+        if (grpcStatus.Code == (int)Grpc.Core.StatusCode.FailedPrecondition)
+        {
+            status = StatusCodes.Status422UnprocessableEntity;
+        }
+
+        await WriteErrorAsync(context, status, grpcStatus);
     }
 
     private Task WriteErrorAsync(HttpContext context, int status, GrpcStatusJson grpcStatus)
@@ -99,13 +107,7 @@ public sealed class RestContractMiddleware(RequestDelegate next, SessionReader s
             : RestErrorBody.WriteAsync(context.Response, StatusCodes.Status401Unauthorized, ChatErrors.UnauthorizedMessage);
     }
 
-    private bool HasValidSession(HttpContext context)
-    {
-        var headers = context.Request.Headers;
-        string? sessionHeader = headers[SessionReaderOptions.HeaderName];
-        var cookies = headers.Cookie;
-        return sessionReader.Read(sessionHeader, cookies.Count == 0 ? null : string.Join("; ", cookies.ToArray())).IsAuthenticated;
-    }
+    private bool HasValidSession(HttpContext context) => sessionReader.ReadSession(context).IsAuthenticated;
 
     private static bool PathIsReadable(HttpContext context) =>
         IsInt32(context.Request.RouteValues[UserIdRouteValue]) && IsInt32(context.Request.RouteValues[ProjectIdRouteValue]);

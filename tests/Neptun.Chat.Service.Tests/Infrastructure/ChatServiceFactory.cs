@@ -21,6 +21,13 @@ public sealed class ChatServiceFactory(string databaseConnectionString, IReadOnl
         builder.UseSetting("Session:Passwords:k2", SessionVectors.PasswordK2);
         builder.UseSetting("Database:MigrateOnStartup", "true");
         builder.UseSetting("Database:ModelCatalogRefreshSeconds", "0");
+
+        // Tests send far more than a user's default budget; the rate limit tests set their own.
+        builder.UseSetting("RateLimiting:PermitLimit", "1000000");
+
+        // Test classes run side by side on few cores, where a create can wait seconds for CPU; the
+        // pool exhaustion test sets its own short timeout.
+        builder.UseSetting("Database:RequestTimeoutSeconds", "60");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

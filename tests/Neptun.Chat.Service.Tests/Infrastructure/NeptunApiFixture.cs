@@ -6,6 +6,9 @@ namespace Neptun.Chat.Service.Tests.Infrastructure;
 /// </summary>
 public sealed class NeptunApiFixture : IAsyncLifetime
 {
+    /// <summary>Service settings over ChatServiceFactory's, for a test class that starts the fixture itself.</summary>
+    public IReadOnlyDictionary<string, string?>? Settings { get; init; }
+
     public const int AdaId = 123;
     public const int GraceId = 456;
     public const string ValidModel = "google/gemma-2-27b-it";
@@ -21,7 +24,7 @@ public sealed class NeptunApiFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync();
-        Factory = new ChatServiceFactory(Database.ConnectionString);
+        Factory = new ChatServiceFactory(Database.ConnectionString, Settings);
         Rest = Factory.CreateClient();
         await NeptunRows.InsertUserAsync(Database, AdaId);
         await NeptunRows.InsertUserAsync(Database, GraceId);
@@ -29,9 +32,16 @@ public sealed class NeptunApiFixture : IAsyncLifetime
         GraceProjectId = await NeptunRows.InsertProjectAsync(Database, GraceId);
     }
 
-    public Task<HttpResponseMessage> PostChatAsync(string? cookie, object userId, object projectId, string body, string contentType = "application/json")
+    public Task<HttpResponseMessage> PostChatAsync(
+        string? cookie, object userId, object projectId, string body, string contentType = "application/json", string? idempotencyKey = null)
     {
-        return Rest.SendAsync(ChatRequests.Create(userId, projectId, cookie, body, contentType));
+        var request = ChatRequests.Create(userId, projectId, cookie, body, contentType);
+        if (idempotencyKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        }
+
+        return Rest.SendAsync(request);
     }
 
     public async Task DisposeAsync()

@@ -41,4 +41,17 @@ public sealed class CreateProjectChatValidatorTests
 
         Assert.Equal(valid, violations.Count == 0);
     }
+
+    [Fact]
+    public void Names_the_database_cannot_store_verbatim_are_refused()
+    {
+        // Built in code: xunit's test names cannot carry lone surrogates.
+        string[] refused = ["a\u0000c", "ab" + '\uD800', "a" + '\uDE00' + "b", "abc" + '\uDE00' + '\uD83D'];
+        foreach (var name in refused)
+        {
+            Assert.Equal(["name"], CreateProjectChatValidator.ValidateBody(new CreateProjectChatRequest { Model = "m", Name = name }).Select(v => v.Field));
+        }
+
+        Assert.Empty(CreateProjectChatValidator.ValidateBody(new CreateProjectChatRequest { Model = "m", Name = "a\uD83D\uDE00\u202E\u0301" }));
+    }
 }

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Options;
+using Neptun.Chat.Service.Database;
+using Npgsql;
+
+namespace Neptun.Chat.Service.Idempotency;
+
+/// <summary>
+/// Deletes expired request ids from inside the service, so that no cron job is needed. Every
+/// instance runs it; concurrent purges only delete the same rows. A database that is down is
+/// simply tried again at the next interval.
+/// </summary>
+public sealed class ExpiredRequestIdPurge(ChatRepository repository, IOptions<IdempotencyOptions> options, TimeProvider timeProvider, ILogger<ExpiredRequestIdPurge> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.PurgeIntervalSeconds), timeProvider);
+        do
+        {
+            try
+            {
+                await PurgeAsync(stoppingToken);
+            }
+            catch (NpgsqlException exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                Log.PurgeFailed(logger, exception.GetType().Name, (exception as PostgresException)?.SqlState);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Deletes every expired request id, one bounded batch at a time; returns how many.</summary>
+    public async Task<int> PurgeAsync(CancellationToken cancellationToken)
+    {
+        var batchSize = options.Value.PurgeBatchSize;
+        var total = 0;
+        int deleted;
+        do
+        {
+            deleted = await repository.PurgeExpiredRequestsAsync(batchSize, cancellationToken);
+            total += deleted;
+        }
+        while (deleted == batchSize);
+
+        if (total > 0)
+        {
+            Log.ExpiredRequestIdsPurged(logger, total);
+        }
+
+        return total;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Grpc.JsonTranscoding;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Session;
+using Neptun.Session;
+
+namespace Neptun.Chat.Service.Limits;
+
+/// <summary>
+/// A fixed window of requests per signed-in user, with ASP.NET Core's rate limiter. Callers without
+/// a valid session are not counted: they are refused with 401 before any database work, and
+/// counting them under one key would let anyone use up the budget of everyone else.
+/// </summary>
+public static class UserRateLimiting
+{
+    public const string PolicyName = "per-user";
+
+    public static IServiceCollection AddNeptunUserRateLimiting(this IServiceCollection services)
+    {
+        services.AddOptions<UserRateLimitOptions>()
+            .BindConfiguration(UserRateLimitOptions.SectionName)
+            .Validate(options => options.PermitLimit > 0 && options.WindowSeconds > 0, "RateLimiting:PermitLimit and WindowSeconds must be positive.")
+            .ValidateOnStart();
+
+        services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.AddPolicy(PolicyName, Partition);
+            options.OnRejected = (context, cancellationToken) => RejectAsync(context.HttpContext, context.Lease, cancellationToken);
+        });
+        return services;
+    }
+
+    private static RateLimitPartition<int> Partition(HttpContext context)
+    {
+        var session = context.RequestServices.GetRequiredService<SessionReader>().ReadSession(context);
+        if (session.User is not { } user)
+        {
+            return RateLimitPartition.GetNoLimiter(0);
+        }
+
+        var options = context.RequestServices.GetRequiredService<IOptions<UserRateLimitOptions>>().Value;
+        return RateLimitPartition.GetFixedWindowLimiter(user.Id, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = options.PermitLimit,
+            Window = TimeSpan.FromSeconds(options.WindowSeconds),
+            QueueLimit = 0,
+        });
+    }
+
+    // REST gets 429 with Retry-After (the REST contract middleware writes the web app's body);
+    // native gRPC gets RESOURCE_EXHAUSTED as a trailers-only response, with gRPC's retry pushback.
+    private static ValueTask RejectAsync(HttpContext context, RateLimitLease lease, CancellationToken cancellationToken)
+    {
+        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is not null)
+        {
+            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return ValueTask.CompletedTask;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/grpc";
+        context.Response.Headers["grpc-status"] = ((int)Grpc.Core.StatusCode.ResourceExhausted).ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers["grpc-message"] = ChatErrors.TooManyRequestsMessage;
+        context.Response.Headers["grpc-retry-pushback-ms"] = (seconds * 1000).ToString(CultureInfo.InvariantCulture);
+        return new ValueTask(context.Response.CompleteAsync());
+    }
+}

@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Dapper;
+using Grpc.Core;
+using Neptun.Chat.Service.Tests.Infrastructure;
+using Neptun.Chat.V1;
+
+namespace Neptun.Chat.Service.Tests.Faults;
+
+/// <summary>What one create of a load run got: its name (unique in the run), request id, status and chat id.</summary>
+public sealed record LoadCall(string Name, string RequestId, StatusCode Status, int ChatId, TimeSpan Elapsed);
+
+/// <summary>
+/// A bounded load of idempotent gRPC creates for Ada against an in-process service, and the audit
+/// of the database afterwards: every acknowledged create has its chat and link, no chat lacks its
+/// link, no name is stored twice, and an errored create either left nothing or left exactly the
+/// chat that a retry with its request id gets back.
+/// </summary>
+public sealed class FaultLoad(Func<ChatService.ChatServiceClient> clients, TestDatabase database, int projectId)
+{
+    private readonly string _run = Guid.NewGuid().ToString("N")[..8];
+
+    public async Task<IReadOnlyList<LoadCall>> RunAsync(int requests, int concurrency, Func<int, CallOptions> options)
+    {
+        var client = clients();
+        var calls = new ConcurrentBag<LoadCall>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, requests), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, _) =>
+        {
+            var request = Request(i, Guid.NewGuid().ToString());
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                var reply = await client.CreateProjectChatAsync(request, options(i));
+                calls.Add(new LoadCall(request.Name, request.RequestId, StatusCode.OK, reply.Chat.Id, Stopwatch.GetElapsedTime(started)));
+            }
+            catch (RpcException exception)
+            {
+                calls.Add(new LoadCall(request.Name, request.RequestId, exception.StatusCode, 0, Stopwatch.GetElapsedTime(started)));
+            }
+        });
+        return [.. calls];
+    }
+
+    /// <summary>Checks the database against what callers were told, retries every errored create once, and returns the figures line.</summary>
+    public async Task<string> AuditAsync(string fault, IReadOnlyList<LoadCall> calls)
+    {
+        await using var connection = await database.OpenAsync();
+        var rows = (await connection.QueryAsync<(int Id, string Name, long Links)>("""
+            SELECT c.id, c.name, (SELECT count(*) FROM project_chat_conversation l WHERE l.chat_conversation_id = c.id)
+            FROM chat_conversation c WHERE c.name LIKE @Prefix
+            """, new { Prefix = $"fault {_run} %" })).ToList();
+        var byName = rows.GroupBy(r => r.Name).ToDictionary(g => g.Key, g => g.ToList());
+        var acknowledged = calls.Where(c => c.Status == StatusCode.OK).ToList();
+        var orphans = rows.Count(r => r.Links != 1);
+        var duplicates = byName.Values.Sum(g => g.Count - 1);
+
+        foreach (var call in acknowledged)
+        {
+            Assert.True(byName.TryGetValue(call.Name, out var stored) && stored.Single().Id == call.ChatId, $"{fault}: acknowledged chat {call.ChatId} is missing");
+        }
+
+        // An error after the commit (a reply lost to a deadline, say) can leave a chat the caller was
+        // not told about; its request id must then give it back rather than make a second one.
+        var client = clients();
+        var errored = calls.Where(c => c.Status != StatusCode.OK).ToList();
+        var erroredWithRow = 0;
+        foreach (var call in errored.Where(c => byName.ContainsKey(c.Name)))
+        {
+            erroredWithRow++;
+            var retry = await client.CreateProjectChatAsync(Request(call.Name, call.RequestId), Ada());
+            Assert.Equal(byName[call.Name].Single().Id, retry.Chat.Id);
+        }
+
+        Assert.Equal(0, orphans);
+        Assert.Equal(0, duplicates);
+        Assert.Equal(0, await NeptunRows.CountOrphansAsync(database));
+        var worst = calls.Max(c => c.Elapsed);
+        var failures = string.Join(" ", errored.GroupBy(c => c.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}x{g.Count()}"));
+        return $"{fault}: sent {calls.Count}, acknowledged {acknowledged.Count}, rows found {rows.Count}, orphans {orphans}, duplicates {duplicates}, "
+            + $"5xx {errored.Count(c => c.Status is StatusCode.Internal or StatusCode.Unknown or StatusCode.Unavailable)} ({failures}), "
+            + $"errored with a row {erroredWithRow}, worst latency {worst.TotalMilliseconds:F0} ms, "
+            + $"worst failure {errored.Select(c => c.Elapsed.TotalMilliseconds).DefaultIfEmpty(0).Max():F0} ms";
+    }
+
+    public static Metadata Ada() => new() { { "cookie", Sessions.CookieFor(NeptunApiFixture.AdaId) } };
+
+    private CreateProjectChatRequest Request(int index, string requestId) => Request($"fault {_run} {index}", requestId);
+
+    private CreateProjectChatRequest Request(string name, string requestId) => new()
+    {
+        UserId = NeptunApiFixture.AdaId, ProjectId = projectId, Model = NeptunApiFixture.ValidModel, Name = name, RequestId = requestId,
+    };
+}
