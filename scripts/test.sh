@@ -9,8 +9,9 @@ require_postgres_packages
 
 if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
   # pg_virtualenv creates a cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD, runs us again, and
-  # removes the cluster afterwards, whatever the outcome.
-  exec env NEPTUN_TEST_CLUSTER=1 pg_virtualenv "$0" "$@"
+  # removes the cluster afterwards, whatever the outcome. -t keeps it in a temporary directory even
+  # as root, so that two test runs on one machine never fight over the one "regress" cluster.
+  exec env NEPTUN_TEST_CLUSTER=1 pg_virtualenv -t "$0" "$@"
 fi
 
 # The API's proto must stay buf STANDARD lint clean (offline: Google's protos come from NuGet).

@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(6, LogLevel.Information, "Database migrations applied: {ScriptCount} new script(s)")]
     public static partial void MigrationsApplied(ILogger logger, int scriptCount);
+
+    [LoggerMessage(7, LogLevel.Information, "{HttpMethod} {Route} answered {StatusCode} (gRPC {GrpcStatus}) for user {UserId} in {DurationMs:0.0} ms")]
+    public static partial void RequestCompleted(ILogger logger, string httpMethod, string route, int statusCode, string? grpcStatus, int? userId, double durationMs);
 }

@@ -6,6 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddNeptunDatabase();
 builder.Services.AddNeptunSession();
 builder.Services.AddNeptunGrpc();
+builder.AddNeptunTelemetry();
 
 var app = builder.Build();
 
@@ -15,6 +16,7 @@ if (ServiceCommands.TryRun(app, args, out var exitCode))
 }
 
 app.MigrateDatabaseIfAsked();
+app.UseNeptunTelemetry();
 app.MapNeptunEndpoints();
 await app.RunAsync();
 return 0;
