@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib/postgres.sh
 
 require_postgres_packages
+require_pgbouncer
 
 if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
   # pg_virtualenv creates a cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD, runs us again, and

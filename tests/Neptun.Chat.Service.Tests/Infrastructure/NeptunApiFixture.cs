@@ -7,7 +7,7 @@ namespace Neptun.Chat.Service.Tests.Infrastructure;
 /// One service and one database shared by a test class, seeded with the two users that the web
 /// app's sealed cookies name (123 Ada, 456 Grace), one project each.
 /// </summary>
-public sealed class NeptunApiFixture : IAsyncLifetime
+public class NeptunApiFixture : IAsyncLifetime
 {
     public const int AdaId = 123;
     public const int GraceId = 456;
@@ -24,13 +24,16 @@ public sealed class NeptunApiFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync();
-        Factory = new ChatServiceFactory(Database.ConnectionString);
+        Factory = new ChatServiceFactory(await ServiceConnectionStringAsync(Database));
         Rest = Factory.CreateClient();
         await NeptunRows.InsertUserAsync(Database, AdaId);
         await NeptunRows.InsertUserAsync(Database, GraceId);
         AdaProjectId = await NeptunRows.InsertProjectAsync(Database, AdaId);
         GraceProjectId = await NeptunRows.InsertProjectAsync(Database, GraceId);
     }
+
+    /// <summary>How the service reaches the database: directly, unless a derived fixture puts something between.</summary>
+    protected virtual Task<string> ServiceConnectionStringAsync(TestDatabase database) => Task.FromResult(database.ConnectionString);
 
     public Task<HttpResponseMessage> PostChatAsync(string? cookie, object userId, object projectId, string body, string contentType = "application/json")
     {
@@ -47,7 +50,7 @@ public sealed class NeptunApiFixture : IAsyncLifetime
         return Rest.SendAsync(request);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Rest.Dispose();
         await Factory.DisposeAsync();
