@@ -72,8 +72,11 @@ export NUXT_SESSION_PASSWORD
 export DATABASE_CONNECTION_STRING="postgresql://neptun:${db_password}@127.0.0.1:${pg_port}/neptun"
 
 echo "Building the service ..."
-dotnet publish src/Neptun.Chat.Service --configuration Release --output .local/publish --nologo -v quiet >/dev/null
-service=(dotnet .local/publish/Neptun.Chat.Service.dll)
+publish_dir="$PWD/.local/publish"
+dotnet publish src/Neptun.Chat.Service --configuration Release --output "$publish_dir" --nologo -v quiet >/dev/null
+# Run from the publish folder: it is the content root, where appsettings.json lives.
+cd "$publish_dir"
+service=(dotnet Neptun.Chat.Service.dll)
 
 "${service[@]}" migrate >/dev/null
 

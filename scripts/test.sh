@@ -10,9 +10,10 @@ require_pgbouncer
 
 if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
   # pg_virtualenv creates a cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD, runs us again, and
-  # removes the cluster afterwards, whatever the outcome. -t keeps it in a temporary directory even
-  # as root, so that two test runs on one machine never fight over the one "regress" cluster.
-  exec env NEPTUN_TEST_CLUSTER=1 pg_virtualenv -t "$0" "$@"
+  # removes the cluster afterwards, whatever the outcome. -t keeps the cluster in a temporary
+  # folder even as root: root's default, a cluster named "regress" under /etc/postgresql, refuses
+  # to start while another run (or a stale one) holds that name. It then needs a free port.
+  exec env NEPTUN_TEST_CLUSTER=1 PGPORT="$(free_local_port)" pg_virtualenv -t "$0" "$@"
 fi
 
 # The API's proto must stay buf STANDARD lint clean (offline: Google's protos come from NuGet).

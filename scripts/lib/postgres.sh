@@ -20,6 +20,19 @@ require_postgres_packages() {
   fi
 }
 
+free_local_port() {
+  # A loopback port nothing listens on, from a range away from the usual services.
+  local port
+  for port in $(shuf -i 40000-49999 -n 100); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "no free loopback port found" >&2
+  return 1
+}
+
 require_pgbouncer() {
   # The contract tests run once more through Debian's pgbouncer in transaction pooling mode.
   if command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ]; then

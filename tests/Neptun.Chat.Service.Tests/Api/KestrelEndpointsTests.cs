@@ -38,13 +38,9 @@ public sealed class KestrelEndpointsTests : IAsyncLifetime
     public async Task Rest_answers_http_1_1_on_its_port()
     {
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_restPort}") };
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/users/{NeptunApiFixture.AdaId}/projects/{_projectId}/chats")
-        {
-            Version = HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new StringContent("""{"model":"google/gemma-2-27b-it","name":"Over Kestrel"}""", System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("Cookie", SessionVectors.CookieHeader("valid"));
+        using var request = ChatRequests.Create(NeptunApiFixture.AdaId, _projectId, SessionVectors.CookieHeader("valid"));
+        request.Version = HttpVersion.Version11;
+        request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
 
         using var response = await client.SendAsync(request);
 

@@ -92,10 +92,7 @@ public abstract class RestCreateContract(NeptunApiFixture api)
     public async Task The_session_header_of_h3_is_read_too()
     {
         var seal = Sessions.SealFor(NeptunApiFixture.AdaId);
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/users/{NeptunApiFixture.AdaId}/projects/{api.AdaProjectId}/chats")
-        {
-            Content = new StringContent("""{"model":"google/gemma-2-27b-it","name":"By header"}""", System.Text.Encoding.UTF8, "application/json"),
-        };
+        using var request = ChatRequests.Create(NeptunApiFixture.AdaId, api.AdaProjectId, cookie: null);
         request.Headers.Add("x-neptun-session-session", seal);
 
         using var response = await api.Rest.SendAsync(request);

@@ -97,23 +97,14 @@ public abstract class RestErrorContract(NeptunApiFixture api)
     [Fact]
     public async Task A_failure_nobody_planned_for_is_500_with_no_detail()
     {
-        await using var database = await TestDatabase.CreateAsync();
-        await using var factory = new ChatServiceFactory(database.ConnectionString);
-        using var client = factory.CreateClient();
-        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
-        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
-        await database.ExecuteAsync("ALTER TABLE project_chat_conversation RENAME TO project_chat_conversation_moved");
+        await using var service = await IsolatedService.StartAsync();
+        await service.Database.ExecuteAsync("ALTER TABLE project_chat_conversation RENAME TO project_chat_conversation_moved");
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/users/{NeptunApiFixture.AdaId}/projects/{projectId}/chats")
-        {
-            Content = new StringContent("""{"model":"google/gemma-2-27b-it","name":"A name"}""", System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("Cookie", api.AdaCookie);
-        using var response = await client.SendAsync(request);
+        using var response = await service.PostChatAsync();
 
         var body = await AssertErrorBody(response, 500, "Internal Server Error");
         Assert.DoesNotContain("project_chat_conversation", body.GetRawText(), StringComparison.Ordinal);
-        Assert.Equal(0, await NeptunRows.CountChatsAsync(database));
+        Assert.Equal(0, await NeptunRows.CountChatsAsync(service.Database));
     }
 
     internal static async Task<JsonElement> AssertErrorBody(HttpResponseMessage response, int status, string message)

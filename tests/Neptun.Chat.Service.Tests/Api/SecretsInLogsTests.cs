@@ -10,22 +10,14 @@ public sealed class SecretsInLogsTests
     [Fact]
     public async Task No_log_line_holds_the_cookie_or_a_password()
     {
-        await using var database = await TestDatabase.CreateAsync();
-        await using var factory = new ChatServiceFactory(database.ConnectionString);
-        using var client = factory.CreateClient();
-        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
-        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
+        await using var service = await IsolatedService.StartAsync();
+        var (factory, projectId) = (service.Factory, service.ProjectId);
         var seals = new[] { "valid", "tampered-mac", "wrong-password", "expired-seal" }
             .Select(SessionVectors.CookieHeader).ToList();
 
         foreach (var cookie in seals)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/users/{NeptunApiFixture.AdaId}/projects/{projectId}/chats")
-            {
-                Content = new StringContent("""{"model":"google/gemma-2-27b-it","name":"Logged"}""", System.Text.Encoding.UTF8, "application/json"),
-            };
-            request.Headers.Add("Cookie", cookie);
-            (await client.SendAsync(request)).Dispose();
+            (await service.PostChatAsync(cookie: cookie)).Dispose();
 
             try
             {
@@ -41,18 +33,13 @@ public sealed class SecretsInLogsTests
 
         await using (var unreachable = UnreachableDatabase.CreateFactory())
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/users/123/projects/1/chats")
-            {
-                Content = new StringContent("""{"model":"google/gemma-2-27b-it","name":"Logged"}""", System.Text.Encoding.UTF8, "application/json"),
-            };
-            request.Headers.Add("Cookie", seals[0]);
-            (await unreachable.CreateClient().SendAsync(request)).Dispose();
+            (await unreachable.CreateClient().SendAsync(ChatRequests.Create(NeptunApiFixture.AdaId, 1, seals[0]))).Dispose();
             AssertClean(unreachable.Logs, seals, "secret-db-password");
         }
 
         Assert.Contains(factory.Logs.Lines, line => line.Contains("Created chat", StringComparison.Ordinal));
         Assert.Contains(factory.Logs.Lines, line => line.Contains("Session rejected", StringComparison.Ordinal));
-        AssertClean(factory.Logs, seals, new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString).Password);
+        AssertClean(factory.Logs, seals, new Npgsql.NpgsqlConnectionStringBuilder(service.Database.ConnectionString).Password);
     }
 
     private static void AssertClean(CapturedLogs logs, IEnumerable<string> cookies, string? databasePassword)

@@ -13,11 +13,7 @@ public sealed class UnreachableDatabaseTests : IAsyncLifetime
     public async Task Rest_answers_503()
     {
         using var client = _factory.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/users/123/projects/1/chats")
-        {
-            Content = new StringContent("""{"model":"google/gemma-2-27b-it","name":"A name"}""", System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("Cookie", SessionVectors.CookieHeader("valid"));
+        using var request = ChatRequests.Create(NeptunApiFixture.AdaId, 1, SessionVectors.CookieHeader("valid"));
 
         using var response = await client.SendAsync(request);
 

@@ -14,15 +14,12 @@ public sealed class ProductionDatabaseTests
     [InlineData("America/Los_Angeles")]
     public async Task A_server_in_another_time_zone_does_not_shift_the_times(string timeZone)
     {
-        await using var database = await TestDatabase.CreateAsync(serverTimeZone: timeZone);
-        await using var factory = new ChatServiceFactory(database.ConnectionString);
-        using var client = factory.CreateClient();
-        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
-        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
+        await using var service = await IsolatedService.StartAsync(serverTimeZone: timeZone);
+        var database = service.Database;
         Assert.Equal(timeZone, await database.ScalarAsync<string>("SHOW TimeZone"));
 
         var before = DateTime.UtcNow.AddSeconds(-2);
-        var chat = await CreateAsync(client, projectId);
+        var chat = await CreateAsync(service);
         var after = DateTime.UtcNow.AddSeconds(2);
 
         var createdAt = DateTime.Parse(chat.GetProperty("created_at").GetString()!, null, System.Globalization.DateTimeStyles.RoundtripKind);
@@ -35,19 +32,15 @@ public sealed class ProductionDatabaseTests
     [Fact]
     public async Task Existing_rows_and_sequences_far_from_one_are_respected()
     {
-        await using var database = await TestDatabase.CreateAsync();
-        await using var factory = new ChatServiceFactory(database.ConnectionString);
-        using var client = factory.CreateClient();
-        _ = factory.Server; // migrates
+        await using var service = await IsolatedService.StartAsync();
+        var database = service.Database;
         await database.ExecuteAsync("SELECT setval('chat_conversation_id_seq', 1999999000)");
-        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
-        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
         await database.ExecuteAsync("""
             INSERT INTO chat_conversation (name, model, neptun_user_id) VALUES ('Old chat', 'ollama/rwkv-6-world', 123);
             INSERT INTO project_chat_conversation (project_id, chat_conversation_id) SELECT @ProjectId, max(id) FROM chat_conversation;
-            """, new { ProjectId = projectId });
+            """, new { ProjectId = service.ProjectId });
 
-        var chat = await CreateAsync(client, projectId);
+        var chat = await CreateAsync(service);
 
         Assert.Equal(1999999002, chat.GetProperty("id").GetInt32());
         Assert.Equal(2, await NeptunRows.CountChatsAsync(database));
@@ -58,42 +51,28 @@ public sealed class ProductionDatabaseTests
     [Fact]
     public async Task A_model_added_to_the_enum_while_running_is_accepted()
     {
-        await using var database = await TestDatabase.CreateAsync();
-        await using var factory = new ChatServiceFactory(database.ConnectionString);
-        using var client = factory.CreateClient();
-        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
-        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
+        await using var service = await IsolatedService.StartAsync();
         const string newModel = "anthropic/claude-test";
         var body = JsonSerializer.Serialize(new { model = newModel, name = "New model" });
 
-        using (var refused = await PostAsync(client, projectId, body))
+        using (var refused = await service.PostChatAsync(body))
         {
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         }
 
-        await database.ExecuteAsync($"ALTER TYPE ai_model_enum ADD VALUE '{newModel}'");
-        using var accepted = await PostAsync(client, projectId, body);
+        await service.Database.ExecuteAsync($"ALTER TYPE ai_model_enum ADD VALUE '{newModel}'");
+        using var accepted = await service.PostChatAsync(body);
 
         Assert.Equal(HttpStatusCode.Created, accepted.StatusCode);
         var chat = JsonDocument.Parse(await accepted.Content.ReadAsStringAsync()).RootElement.GetProperty("chat");
         Assert.Equal(newModel, chat.GetProperty("model").GetString());
     }
 
-    private static async Task<JsonElement> CreateAsync(HttpClient client, int projectId)
+    private static async Task<JsonElement> CreateAsync(IsolatedService service)
     {
-        using var response = await PostAsync(client, projectId, Body);
+        using var response = await service.PostChatAsync(Body);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Created, text);
         return JsonDocument.Parse(text).RootElement.GetProperty("chat").Clone();
-    }
-
-    private static Task<HttpResponseMessage> PostAsync(HttpClient client, int projectId, string body)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/users/{NeptunApiFixture.AdaId}/projects/{projectId}/chats")
-        {
-            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("Cookie", SessionVectors.CookieHeader("valid"));
-        return client.SendAsync(request);
     }
 }

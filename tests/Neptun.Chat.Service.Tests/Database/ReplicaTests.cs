@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using Dapper;
 using Grpc.Core;
@@ -74,11 +73,7 @@ public sealed class ReplicaTests : IAsyncLifetime
         }
 
         using var rest = replica.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/users/{userId}/projects/{projectId}/chats")
-        {
-            Content = new StringContent(JsonSerializer.Serialize(new { model = NeptunApiFixture.ValidModel, name }), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("Cookie", cookie);
+        using var request = ChatRequests.Create(userId, projectId, cookie, JsonSerializer.Serialize(new { model = NeptunApiFixture.ValidModel, name }));
         using var response = await rest.SendAsync(request);
         int? id = response.StatusCode == HttpStatusCode.Created
             ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("chat").GetProperty("id").GetInt32()

@@ -1,6 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text;
-
 namespace Neptun.Chat.Service.Tests.Infrastructure;
 
 /// <summary>
@@ -37,17 +34,7 @@ public class NeptunApiFixture : IAsyncLifetime
 
     public Task<HttpResponseMessage> PostChatAsync(string? cookie, object userId, object projectId, string body, string contentType = "application/json")
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/users/{userId}/projects/{projectId}/chats")
-        {
-            Content = new StringContent(body, Encoding.UTF8),
-        };
-        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
-        if (cookie is not null)
-        {
-            request.Headers.Add("Cookie", cookie);
-        }
-
-        return Rest.SendAsync(request);
+        return Rest.SendAsync(ChatRequests.Create(userId, projectId, cookie, body, contentType));
     }
 
     public virtual async Task DisposeAsync()
