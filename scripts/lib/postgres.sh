@@ -32,19 +32,3 @@ free_local_port() {
   echo "no free loopback port found" >&2
   return 1
 }
-
-require_pgbouncer() {
-  # The contract tests run once more through Debian's pgbouncer in transaction pooling mode.
-  if command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ]; then
-    return 0
-  fi
-  if [ "$(id -u)" -eq 0 ]; then
-    echo "Installing Debian's pgbouncer..." >&2
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null
-  else
-    echo "pgbouncer is not installed. Run this first, then try again:" >&2
-    echo "  sudo apt-get install -y pgbouncer" >&2
-    exit 1
-  fi
-}

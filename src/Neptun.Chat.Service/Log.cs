@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Information, "{HttpMethod} {Route} answered {StatusCode} (gRPC {GrpcStatus}) for user {UserId} in {DurationMs:0.0} ms")]
     public static partial void RequestCompleted(ILogger logger, string httpMethod, string route, int statusCode, string? grpcStatus, int? userId, double durationMs);
+
+    [LoggerMessage(8, LogLevel.Warning, "OpenAPI document written without the model enum: the database did not answer ({ExceptionType})")]
+    public static partial void OpenApiModelsUnavailable(ILogger logger, string exceptionType);
 }

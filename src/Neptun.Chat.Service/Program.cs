@@ -7,6 +7,7 @@ builder.Services.AddNeptunDatabase();
 builder.Services.AddNeptunSession();
 builder.Services.AddNeptunGrpc();
 builder.AddNeptunTelemetry();
+builder.Services.AddNeptunOpenApi();
 
 var app = builder.Build();
 
@@ -18,6 +19,7 @@ if (ServiceCommands.TryRun(app, args, out var exitCode))
 app.MigrateDatabaseIfAsked();
 app.UseNeptunTelemetry();
 app.MapNeptunEndpoints();
+app.MapNeptunOpenApi();
 await app.RunAsync();
 return 0;
 
