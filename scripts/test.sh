@@ -22,6 +22,8 @@ fi
 
 # The API's proto must stay buf STANDARD lint clean (offline: Google's protos come from NuGet).
 scripts/lint-protos.sh
+# The Kubernetes manifests must stay schema-valid and keep replicas, probes, non-root and Secrets.
+scripts/validate-deploy.sh
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
