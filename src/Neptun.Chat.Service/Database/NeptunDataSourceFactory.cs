@@ -39,6 +39,20 @@ public static class NeptunDataSourceFactory
             settings.Timeout = 5;
         }
 
+        // The service runs one statement over and over: prepared once per connection, PostgreSQL
+        // skips parsing and planning it on every call. Npgsql prepares it after its second use.
+        if (!settings.ContainsKey("Max Auto Prepare"))
+        {
+            settings.MaxAutoPrepare = 16;
+        }
+
+        // No session state is ever changed, so a pooled connection needs no DISCARD ALL on its way
+        // back, which would also drop the prepared statement.
+        if (!settings.ContainsKey("No Reset On Close"))
+        {
+            settings.NoResetOnClose = true;
+        }
+
         return settings.ConnectionString;
     }
 }

@@ -7,10 +7,19 @@ namespace Neptun.Chat.Service.Tests.Api;
 /// <summary>Every log line at every level, over both surfaces, for accepted and refused requests: no cookie, no password.</summary>
 public sealed class SecretsInLogsTests
 {
+    // appsettings.json holds the service, ASP.NET Core and Npgsql at Information or above; these
+    // lower every one of them to Trace, so that lines a production setting hides are searched too.
+    private static readonly Dictionary<string, string?> TraceEverything = new()
+    {
+        ["Logging:LogLevel:Default"] = "Trace",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
+        ["Logging:LogLevel:Npgsql"] = "Trace",
+    };
+
     [Fact]
     public async Task No_log_line_holds_the_cookie_or_a_password()
     {
-        await using var service = await IsolatedService.StartAsync();
+        await using var service = await IsolatedService.StartAsync(settings: TraceEverything);
         var (factory, projectId) = (service.Factory, service.ProjectId);
         var seals = new[] { "valid", "tampered-mac", "wrong-password", "expired-seal" }
             .Select(SessionVectors.CookieHeader).ToList();
@@ -31,7 +40,7 @@ public sealed class SecretsInLogsTests
             }
         }
 
-        await using (var unreachable = UnreachableDatabase.CreateFactory())
+        await using (var unreachable = UnreachableDatabase.CreateFactory(TraceEverything))
         {
             (await unreachable.CreateClient().SendAsync(ChatRequests.Create(NeptunApiFixture.AdaId, 1, seals[0]))).Dispose();
             AssertClean(unreachable.Logs, seals, "secret-db-password");

@@ -18,10 +18,10 @@ public sealed class IsolatedService : IAsyncDisposable
     public HttpClient Rest { get; }
     public int ProjectId { get; private set; }
 
-    public static async Task<IsolatedService> StartAsync(string? serverTimeZone = null)
+    public static async Task<IsolatedService> StartAsync(string? serverTimeZone = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var database = await TestDatabase.CreateAsync(serverTimeZone);
-        var service = new IsolatedService(database, new ChatServiceFactory(database.ConnectionString));
+        var service = new IsolatedService(database, new ChatServiceFactory(database.ConnectionString, settings));
         await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
         service.ProjectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
         return service;

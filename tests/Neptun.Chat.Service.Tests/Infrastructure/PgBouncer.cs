@@ -27,11 +27,15 @@ public sealed class PgBouncer : IAsyncDisposable
 
     public int Port { get; }
 
-    /// <summary>A connection string to <paramref name="database"/> through the pooler, as the service's operators would write it.</summary>
+    /// <summary>
+    /// A connection string to <paramref name="database"/> through the pooler, as the README tells
+    /// operators to write it: no auto-prepare, which PgBouncer 1.18 cannot carry in transaction mode.
+    /// </summary>
     public string ConnectionStringFor(string database) =>
-        new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionStringFor(database)) { Host = "127.0.0.1", Port = Port, Pooling = true }.ConnectionString;
+        new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionStringFor(database)) { Host = "127.0.0.1", Port = Port, Pooling = true, MaxAutoPrepare = 0 }.ConnectionString;
 
-    public static async Task<PgBouncer> StartAsync()
+    /// <param name="serverConnections">Server connections per database: fewer than the service's clients, as behind a busy production pooler.</param>
+    public static async Task<PgBouncer> StartAsync(int serverConnections = 20)
     {
         var server = new NpgsqlConnectionStringBuilder(PostgresServer.AdminConnectionString);
         var directory = Directory.CreateTempSubdirectory("neptun-pgbouncer-").FullName;
@@ -58,7 +62,7 @@ public sealed class PgBouncer : IAsyncDisposable
             auth_type = scram-sha-256
             auth_file = {userList}
             max_client_conn = 500
-            default_pool_size = 20
+            default_pool_size = {serverConnections}
             ignore_startup_parameters = extra_float_digits
             admin_users = {server.Username}
             """);

@@ -1,0 +1,154 @@
+# Sourced by bench/run.sh: one function per load generator, each printing one line
+#   REQUESTS_PER_S P50_MS P99_MS ERRORS SERVICE_CPU_MS_PER_REQUEST SERVICE_PEAK_RSS_MB
+# and the table. Uses run.sh's variables: work, service_pid, rest_port, grpc_port, tools.
+
+clock_ticks=$(getconf CLK_TCK)
+
+# The service's user + system CPU time so far, in clock ticks (fields 14 and 15 of /proc/PID/stat).
+service_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$service_pid/stat"; }
+
+# The service's peak resident set so far (VmHWM), in MB.
+service_peak_rss_mb() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$service_pid/status"; }
+service_rss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$service_pid/status"; }
+
+# CPU milliseconds per request from two tick counts and a request count.
+cpu_ms_per_request() { awk -v t="$(( $2 - $1 ))" -v hz="$clock_ticks" -v n="$3" 'BEGIN { printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0) }'; }
+
+# Reads latencies in microseconds, one a line, and prints "P50_MS P99_MS".
+percentiles_ms() {
+  sort -n | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "- -"; exit }
+    p50 = v[int((NR - 1) * 0.50) + 1]; p99 = v[int((NR - 1) * 0.99) + 1]
+    printf "%.2f %.2f\n", p50 / 1000, p99 / 1000 }'
+}
+
+sum_lines() { awk '{ s += $1 } END { print s + 0 }'; }
+
+chat_count() { psql -Atc "SELECT count(*) FROM public.chat_conversation"; }
+
+threads_for() { if [ "$1" -lt 2 ]; then echo 1; else echo 2; fi; }
+
+# The service's statement, taken from its source, with pgbench variables for the ids and the
+# literal model and name that the load generators send.
+write_pgbench_script() { # REPOSITORY_CS OUTPUT
+  {
+    echo '\set user random(1, 1000)'
+    echo '\set project (:user - 1) * 5 + random(1, 5)'
+    sed -n '/CreateProjectChatSql = """/,/^ *""";/p' "$1" | sed '1d;$d' \
+      | sed -e 's/@ProjectId/:project/g' -e 's/@UserId/:user/g' \
+            -e "s|@Name|'Benchmark chat'|g" -e "s|@Model|'google/gemma-2-27b-it'|g"
+    echo ';'
+  } >"$2"
+  if grep -q '@' "$2"; then
+    echo "bench: a parameter of the service's SQL has no pgbench value: $(grep -o '@[A-Za-z]*' "$2" | sort -u | tr '\n' ' ')" >&2
+    exit 1
+  fi
+}
+
+wait_until_ready() { # URL
+  for _ in $(seq 1 120); do
+    if curl -fs "$1" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$service_pid" 2>/dev/null; then
+      echo "bench: the service stopped:" >&2; tail -n 30 "$work/service.log" >&2; exit 1
+    fi
+    sleep 0.5
+  done
+  echo "bench: the service did not become ready" >&2; exit 1
+}
+
+run_pgbench() { # CONNECTIONS SECONDS
+  rm -f "$work"/pgbench_log.*
+  local out="$work/pgbench.out"
+  pgbench -n -M prepared -c "$1" -j "$(threads_for "$1")" -T "$2" -f "$work/create-chat.sql" \
+    -l --log-prefix="$work/pgbench_log" >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
+  local tps failed
+  tps=$(grep -oP '^tps = \K[0-9.]+' "$out" | tail -n 1)
+  failed=$(grep -oP 'number of failed transactions: \K[0-9]+' "$out" || echo 0)
+  echo "$(printf '%.0f' "$tps") $(cat "$work"/pgbench_log.* | awk '{ print $3 }' | percentiles_ms) $failed - -"
+}
+
+run_rest() { # CONNECTIONS SECONDS
+  local before after out="$work/wrk.out"
+  before=$(service_cpu_ticks)
+  wrk -t "$(threads_for "$1")" -c "$1" -d "${2}s" -s bench/rest.lua "http://127.0.0.1:$rest_port" >"$out" 2>&1 \
+    || { cat "$out" >&2; exit 1; }
+  after=$(service_cpu_ticks)
+  local line requests duration p50 p99 errors
+  line=$(grep '^RESULT ' "$out") || { cat "$out" >&2; exit 1; }
+  requests=$(grep -oP 'requests=\K[0-9]+' <<<"$line")
+  duration=$(grep -oP 'duration_us=\K[0-9]+' <<<"$line")
+  p50=$(grep -oP 'p50_us=\K[0-9]+' <<<"$line")
+  p99=$(grep -oP 'p99_us=\K[0-9]+' <<<"$line")
+  errors=$(grep -oP 'errors=\K[0-9]+' <<<"$line")
+  awk -v n="$requests" -v d="$duration" -v p50="$p50" -v p99="$p99" -v e="$errors" \
+    -v cpu="$(cpu_ms_per_request "$before" "$after" "$requests")" -v rss="$(service_peak_rss_mb)" \
+    'BEGIN { printf "%.0f %.2f %.2f %d %s %s\n", n / (d / 1e6), p50 / 1000, p99 / 1000, e, cpu, rss }'
+}
+
+# h2load sends one body and one set of headers per process, so the connections are split over up
+# to four processes, each another user's cookie and project. HTTP status is 200 for every gRPC
+# reply, so an error is a request that did not create a chat (or that h2load saw fail).
+run_grpc() { # CONNECTIONS SECONDS
+  local processes=$(( $1 < 4 ? $1 : 4 )) pids=() i
+  rm -f "$work"/h2load_log.* "$work"/h2load.out.*
+  local before after chats_before chats_after
+  chats_before=$(chat_count)
+  before=$(service_cpu_ticks)
+  for i in $(seq 1 "$processes"); do
+    local user=$(( i * 97 )) per=$(( $1 / processes + (i <= $1 % processes ? 1 : 0) ))
+    [ -f "$work/grpc-body.$user" ] || tools grpc-body "$user" $(( (user - 1) * 5 + 1 )) "$work/grpc-body.$user"
+    h2load -c "$per" -t 1 -m 1 -D "$2" -d "$work/grpc-body.$user" \
+      -H 'content-type: application/grpc' -H 'te: trailers' \
+      -H "cookie: neptun-session=$(sed -n "${user}p" "$work/cookies")" \
+      --log-file="$work/h2load_log.$i" \
+      "http://127.0.0.1:$grpc_port/neptun.chat.v1.ChatService/CreateProjectChat" >"$work/h2load.out.$i" 2>&1 &
+    pids+=("$!")
+  done
+  for i in "${pids[@]}"; do wait "$i" || { cat "$work"/h2load.out.* >&2; exit 1; }; done
+  after=$(service_cpu_ticks)
+  chats_after=$(chat_count)
+  # "requests: N total, N started, N done, N succeeded, N failed, N errored, N timeout"
+  local done failed succeeded
+  done=$(cat "$work"/h2load.out.* | grep -oP '^requests: .*?\K[0-9]+(?= done)' | sum_lines)
+  succeeded=$(cat "$work"/h2load.out.* | grep -oP '^requests: .*?\K[0-9]+(?= succeeded)' | sum_lines)
+  failed=$(cat "$work"/h2load.out.* | grep -oP '^requests: .*?, \K[0-9]+ failed, [0-9]+ errored, [0-9]+ timeout' \
+    | grep -oP '[0-9]+' | sum_lines)
+  if [ "$done" -eq 0 ]; then
+    echo "bench: h2load completed no request:" >&2; cat "$work"/h2load.out.* >&2; exit 1
+  fi
+  local missing=$(( succeeded - (chats_after - chats_before) ))
+  [ "$missing" -gt 0 ] || missing=0
+  echo "$(awk -v n="$done" -v s="$2" 'BEGIN { printf "%.0f", n / s }') \
+$(cat "$work"/h2load_log.* | awk '{ print $3 }' | percentiles_ms) $(( failed + missing )) \
+$(cpu_ms_per_request "$before" "$after" "$done") $(service_peak_rss_mb)"
+}
+
+# Appends one row: SURFACE CONNECTIONS DATA then the measured line and the ratio to pgbench's req/s.
+record() { # FILE SURFACE CONNECTIONS DATA LINE PGBENCH_LINE
+  local ratio
+  ratio=$(awk -v a="${5%% *}" -v b="${6%% *}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+  printf '%s\t%s\t%s\t%s\t%s\n' "$2" "$3" "$4" "$(tr ' ' '\t' <<<"$5")" "$ratio" >>"$1"
+  echo "  $2 at $3 connections ($4 chats): $5 (x$ratio of pgbench)" >&2
+}
+
+print_table() { # FILE
+  echo "| surface | connections | chats stored | requests/s | p50 ms | p99 ms | errors | service CPU ms/request | service peak RSS MB | ratio to pgbench |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %sx |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$1"
+}
+
+# RSS every 30 s while REST runs for a long time: memory must stay flat after warm-up.
+soak_rest() { # CONNECTIONS SECONDS
+  echo "| seconds | service RSS MB |"
+  echo "|---:|---:|"
+  run_rest "$1" "$2" >"$work/soak.line" &
+  local soak=$! elapsed=0
+  while kill -0 "$soak" 2>/dev/null && [ "$elapsed" -le "$2" ]; do
+    echo "| $elapsed | $(service_rss_mb) |"
+    sleep 30
+    elapsed=$(( elapsed + 30 ))
+  done
+  wait "$soak"
+  echo
+  echo "REST over ${2}s at $1 connections: $(cat "$work/soak.line") (req/s p50 p99 errors cpu-ms/req peak-RSS-MB)"
+}

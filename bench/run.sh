@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The load benchmark: REST (wrk), native gRPC (h2load) and the same SQL in pgbench, side by side
+# against one throwaway PostgreSQL with fsync on, printing one table with each surface's ratio to
+# pgbench. Not part of scripts/test.sh: it runs for minutes.
+#
+#   bench/run.sh            16 and 64 connections (about 5 minutes)
+#   bench/run.sh --all      also 1, 4 and 256 connections, then 16 and 64 again with 1,000,000
+#                           chats already stored (about 12 minutes)
+#   bench/run.sh --soak     REST at 16 connections for 5 minutes, printing the service's RSS
+#
+# Environment: BENCH_CONNECTIONS (e.g. "16"), BENCH_SECONDS (20), BENCH_WARMUP_SECONDS (5),
+# BENCH_REST_PORT (24080), BENCH_GRPC_PORT (24081).
+set -Eeuo pipefail
+# A failed step must say where: several run in command substitutions, which set -e ends silently.
+trap 'echo "bench: failed at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
+cd "$(dirname "$0")/.."
+. scripts/lib/postgres.sh
+
+mode=${1:-default}
+case "$mode" in default | --all | --soak) ;; *) echo "usage: bench/run.sh [--all | --soak]" >&2; exit 2 ;; esac
+
+require_postgres_packages
+if ! command -v wrk >/dev/null 2>&1 || ! command -v h2load >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "Installing Debian's wrk and nghttp2-client (h2load)..." >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nghttp2-client >/dev/null
+  else
+    echo "The load generators are missing. Run this first, then try again:" >&2
+    echo "  sudo apt-get install -y wrk nghttp2-client" >&2
+    exit 1
+  fi
+fi
+
+if [ -z "${NEPTUN_BENCH_CLUSTER:-}" ]; then
+  # A throwaway cluster in a temporary directory (-t: as root too, so it never meets another run's
+  # "regress" cluster), as in production: fsync on (pg_virtualenv turns it off unless told), and
+  # room for pgbench's 256 clients beside the service's pool.
+  exec env NEPTUN_BENCH_CLUSTER=1 pg_virtualenv -t -o fsync=on -o max_connections=400 "$0" "$@"
+fi
+
+. bench/lib/measure.sh
+
+seconds=${BENCH_SECONDS:-20}
+warmup=${BENCH_WARMUP_SECONDS:-5}
+rest_port=${BENCH_REST_PORT:-24080}
+grpc_port=${BENCH_GRPC_PORT:-24081}
+work=$(mktemp -d)
+service_pid=""
+cleanup() {
+  if [ -n "$service_pid" ]; then kill "$service_pid" 2>/dev/null || true; wait "$service_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export PGHOST=127.0.0.1 PGDATABASE=neptun_bench
+createdb neptun_bench
+export DATABASE_CONNECTION_STRING="Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Password=$PGPASSWORD;Database=$PGDATABASE"
+NUXT_SESSION_PASSWORD=$(head -c 36 /dev/urandom | base64)
+export NUXT_SESSION_PASSWORD
+
+echo "Building the service (Release) and the benchmark tools..." >&2
+dotnet publish src/Neptun.Chat.Service -c Release -o "$work/service" --nologo -v quiet >/dev/null
+dotnet build bench/Neptun.Chat.Benchmarks -c Release -o "$work/tools" --nologo -v quiet >/dev/null
+tools() { dotnet "$work/tools/Neptun.Chat.Benchmarks.dll" "$@"; }
+
+dotnet "$work/service/Neptun.Chat.Service.dll" migrate >/dev/null
+psql -q -v ON_ERROR_STOP=1 -f bench/seed.sql >/dev/null
+tools seal-cookies 1000 "$work/cookies"
+export BENCH_COOKIES="$work/cookies"
+write_pgbench_script src/Neptun.Chat.Service/Database/ChatRepository.cs "$work/create-chat.sql"
+
+# From its own folder, as deployed, so that it reads its appsettings.json (endpoint protocols, log levels).
+(cd "$work/service" \
+  && Kestrel__Endpoints__Rest__Url="http://127.0.0.1:$rest_port" \
+     Kestrel__Endpoints__Grpc__Url="http://127.0.0.1:$grpc_port" \
+     exec dotnet Neptun.Chat.Service.dll) >"$work/service.log" 2>&1 &
+service_pid=$!
+wait_until_ready "http://127.0.0.1:$rest_port/healthz/ready"
+
+# Every surface once right after start (JIT, pools, prepared statements), before any round counts.
+run_pgbench 4 "$warmup" >/dev/null
+run_rest 4 "$warmup" >/dev/null
+run_grpc 4 "$warmup" >/dev/null
+
+if [ "$mode" = --soak ]; then
+  soak_rest 16 300
+  exit 0
+fi
+
+results="$work/results.tsv"
+round() { # CONNECTIONS DATA-LABEL
+  run_pgbench "$1" "$warmup" >/dev/null
+  local pgbench_line; pgbench_line=$(run_pgbench "$1" "$seconds")
+  record "$results" pgbench "$1" "$2" "$pgbench_line" "$pgbench_line"
+  run_rest "$1" "$warmup" >/dev/null
+  record "$results" REST "$1" "$2" "$(run_rest "$1" "$seconds")" "$pgbench_line"
+  run_grpc "$1" "$warmup" >/dev/null
+  record "$results" gRPC "$1" "$2" "$(run_grpc "$1" "$seconds")" "$pgbench_line"
+}
+
+if [ "$mode" = --all ]; then
+  connections=${BENCH_CONNECTIONS:-"1 4 16 64 256"}
+else
+  connections=${BENCH_CONNECTIONS:-"16 64"}
+fi
+start_chats=$(psql -Atc "SELECT count(*) FROM public.chat_conversation")
+for c in $connections; do
+  round "$c" "$(( $(psql -Atc "SELECT count(*) FROM public.chat_conversation") / 1000 ))k"
+done
+
+if [ "$mode" = --all ]; then
+  echo "Growing the database to 1,000,000 chats..." >&2
+  psql -q -v ON_ERROR_STOP=1 -f bench/grow.sql >/dev/null
+  for c in 16 64; do
+    round "$c" "$(( $(psql -Atc "SELECT count(*) FROM public.chat_conversation") / 1000 ))k"
+  done
+fi
+
+print_table "$results"
+echo
+echo "Chats created during the rounds: $(( $(psql -Atc "SELECT count(*) FROM public.chat_conversation") - start_chats ))" \
+  "(plus any grown); $(nproc) CPUs, $(uname -m), PostgreSQL $(psql -Atc 'SHOW server_version'), fsync=$(psql -Atc 'SHOW fsync')"
