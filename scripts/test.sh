@@ -4,8 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/postgres.sh
+. scripts/lib/packages.sh
 
 require_postgres_packages
+# The contract tests run once more through pgbouncer in transaction mode; the OpenAPI document and
+# the Kubernetes manifests are checked with pinned npm tools (npx), as the protos are with buf.
+require_debian_command pgbouncer pgbouncer
+require_debian_command npx nodejs npm
 
 if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
   # pg_virtualenv creates a cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD, runs us again, and
@@ -16,11 +21,9 @@ if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
 fi
 
 # The API's proto must stay buf STANDARD lint clean (offline: Google's protos come from NuGet).
-if command -v npx >/dev/null 2>&1; then
-  scripts/lint-protos.sh
-else
-  echo "npx not found: skipping the buf lint of protos/ (install Node.js to run it)" >&2
-fi
+scripts/lint-protos.sh
+# The Kubernetes manifests must stay schema-valid and keep replicas, probes, non-root and Secrets.
+scripts/validate-deploy.sh
 
 log=$(mktemp)
 # Reliability tests append one line of figures each here (dotnet test hides passing tests' output).

@@ -35,4 +35,10 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Warning, "Database work took longer than the request timeout of {Seconds} s")]
     public static partial void DatabaseTimedOut(ILogger logger, double seconds);
+
+    [LoggerMessage(11, LogLevel.Information, "{HttpMethod} {Route} answered {StatusCode} (gRPC {GrpcStatus}) for user {UserId} in {DurationMs:0.0} ms")]
+    public static partial void RequestCompleted(ILogger logger, string httpMethod, string route, int statusCode, string? grpcStatus, int? userId, double durationMs);
+
+    [LoggerMessage(12, LogLevel.Warning, "OpenAPI document written without the model enum: the database did not answer ({ExceptionType})")]
+    public static partial void OpenApiModelsUnavailable(ILogger logger, string exceptionType);
 }

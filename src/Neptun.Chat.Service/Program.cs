@@ -7,6 +7,8 @@ builder.Services.AddNeptunDatabase();
 builder.Services.AddNeptunSession();
 builder.Services.AddNeptunGrpc();
 builder.Services.AddNeptunRequestLimits();
+builder.AddNeptunTelemetry();
+builder.Services.AddNeptunOpenApi();
 
 var app = builder.Build();
 
@@ -16,7 +18,9 @@ if (ServiceCommands.TryRun(app, args, out var exitCode))
 }
 
 app.MigrateDatabaseIfAsked();
+app.UseNeptunTelemetry();
 app.MapNeptunEndpoints();
+app.MapNeptunOpenApi();
 await app.RunAsync();
 return 0;
 

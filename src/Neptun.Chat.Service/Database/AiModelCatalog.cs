@@ -27,6 +27,10 @@ public sealed class AiModelCatalog(ChatRepository repository, IOptions<DatabaseO
         return models.Contains(model);
     }
 
+    /// <summary>Every model the database accepts, read again when the refresh interval allows it.</summary>
+    public async ValueTask<IReadOnlyCollection<string>> GetModelsAsync(CancellationToken cancellationToken) =>
+        await RefreshAsync(force: _models is null, cancellationToken);
+
     private async Task<FrozenSet<string>> RefreshAsync(bool force, CancellationToken cancellationToken)
     {
         await _refreshLock.WaitAsync(cancellationToken);

@@ -1,5 +1,6 @@
 using DbUp;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Neptun.Chat.Service.Database;
 
@@ -12,9 +13,25 @@ public sealed class DatabaseMigrator(IOptions<DatabaseOptions> options, ILogger<
     public const string ServiceSchema = "neptun_chat_service";
     private const string JournalTable = "schema_versions";
 
+    // Any fixed number, shared by every replica of this service.
+    private const long MigrationLockKey = 0x4e65_7074_756e_4d31;
+
     public void Migrate()
     {
         var connectionString = NeptunDataSourceFactory.BuildConnectionString(options.Value);
+
+        // Replicas that start together would otherwise race on CREATE SCHEMA and the journal. A
+        // transaction-scoped lock (not a session one) is also safe behind a transaction-mode
+        // pooler: the open transaction keeps the same server connection until it ends.
+        using var lockConnection = new NpgsqlConnection(connectionString);
+        lockConnection.Open();
+        using var lockTransaction = lockConnection.BeginTransaction();
+        using (var takeLock = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", lockConnection, lockTransaction))
+        {
+            takeLock.Parameters.AddWithValue("key", MigrationLockKey);
+            takeLock.ExecuteNonQuery();
+        }
+
         var upgrader = DeployChanges.To
             .PostgresqlDatabase(connectionString, ServiceSchema)
             .JournalToPostgresqlTable(ServiceSchema, JournalTable)
@@ -30,6 +47,7 @@ public sealed class DatabaseMigrator(IOptions<DatabaseOptions> options, ILogger<
             throw new InvalidOperationException($"Database migration failed at script {result.ErrorScript?.Name}.", result.Error);
         }
 
+        lockTransaction.Commit();
         Log.MigrationsApplied(logger, result.Scripts.Count());
     }
 

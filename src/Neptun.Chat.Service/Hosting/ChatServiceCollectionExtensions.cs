@@ -1,5 +1,6 @@
 using Google.Protobuf.Reflection;
 using Google.Rpc;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Database;
@@ -13,6 +14,10 @@ namespace Neptun.Chat.Service.Hosting;
 public static class ChatServiceCollectionExtensions
 {
     private const string ReadyTag = "ready";
+    private const string LiveTag = "live";
+
+    /// <summary>The gRPC health service name for liveness probes: the process answers, whatever the database does.</summary>
+    public const string LivenessService = "liveness";
 
     /// <summary>The database: options, the one data source, the repository and the migrator.</summary>
     public static IServiceCollection AddNeptunDatabase(this IServiceCollection services)
@@ -61,7 +66,10 @@ public static class ChatServiceCollectionExtensions
             {
                 options.Services.Map("", check => check.Tags.Contains(ReadyTag));
                 options.Services.Map(ChatService.Descriptor.FullName, check => check.Tags.Contains(ReadyTag));
+                options.Services.Map(LivenessService, check => check.Tags.Contains(LiveTag));
             })
+            // Answering at all is the liveness signal; an empty check set would report UNKNOWN.
+            .AddCheck("process", () => HealthCheckResult.Healthy(), tags: [LiveTag])
             .AddNpgSql(
                 sp => sp.GetRequiredService<NpgsqlDataSource>(),
                 name: "database",

@@ -9,7 +9,17 @@ public static class SessionCallContextExtensions
     private static readonly object SessionUserKey = new();
     private static readonly object SessionCheckedKey = new();
 
-    public static void SetSessionUser(this ServerCallContext context, SessionUser user) => context.UserState[SessionUserKey] = user;
+    private static readonly object SessionUserIdKey = new();
+
+    public static void SetSessionUser(this ServerCallContext context, SessionUser user)
+    {
+        context.UserState[SessionUserKey] = user;
+        context.GetHttpContext().Items[SessionUserIdKey] = user.Id;
+    }
+
+    /// <summary>The id of the session's user once the interceptor accepted it, for the request log.</summary>
+    public static int? GetSessionUserId(this HttpContext httpContext) =>
+        httpContext.Items.TryGetValue(SessionUserIdKey, out var id) ? (int?)id : null;
 
     public static SessionUser GetSessionUser(this ServerCallContext context) =>
         context.UserState.TryGetValue(SessionUserKey, out var user)

@@ -5,7 +5,7 @@ using Neptun.Chat.V1;
 namespace Neptun.Chat.Service.Tests.Api;
 
 /// <summary>The same RPC over native gRPC.</summary>
-public sealed class GrpcCreateTests(NeptunApiFixture api) : IClassFixture<NeptunApiFixture>
+public abstract class GrpcCreateContract(NeptunApiFixture api)
 {
     [Fact]
     public async Task Creates_the_chat_and_its_link()
@@ -44,3 +44,6 @@ public sealed class GrpcCreateTests(NeptunApiFixture api) : IClassFixture<Neptun
         Assert.Equal(NeptunApiFixture.GraceId, (await NeptunRows.ReadChatAsync(api.Database, response.Chat.Id)).NeptunUserId);
     }
 }
+
+/// <summary>The contract above with the service connected straight to PostgreSQL.</summary>
+public sealed class GrpcCreateTests(NeptunApiFixture api) : GrpcCreateContract(api), IClassFixture<NeptunApiFixture>;

@@ -6,7 +6,7 @@ using Neptun.Chat.V1;
 namespace Neptun.Chat.Service.Tests.Api;
 
 /// <summary>The error table over native gRPC: status codes, messages, rich details, nothing written.</summary>
-public sealed class GrpcErrorTests(NeptunApiFixture api) : IClassFixture<NeptunApiFixture>
+public abstract class GrpcErrorContract(NeptunApiFixture api)
 {
     [Theory]
     [MemberData(nameof(ErrorTable.Names), MemberType = typeof(ErrorTable))]
@@ -48,3 +48,6 @@ public sealed class GrpcErrorTests(NeptunApiFixture api) : IClassFixture<NeptunA
         Assert.Equal(["model", "name"], fields);
     }
 }
+
+/// <summary>The contract above with the service connected straight to PostgreSQL.</summary>
+public sealed class GrpcErrorTests(NeptunApiFixture api) : GrpcErrorContract(api), IClassFixture<NeptunApiFixture>;

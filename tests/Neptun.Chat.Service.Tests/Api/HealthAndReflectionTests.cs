@@ -35,6 +35,18 @@ public sealed class HealthAndReflectionTests(NeptunApiFixture api) : IClassFixtu
     }
 
     [Fact]
+    public async Task Grpc_liveness_is_serving_while_the_database_is_unreachable()
+    {
+        // Kubernetes' gRPC liveness probe asks for "liveness": a database outage must not restart pods.
+        await using var factory = UnreachableDatabase.CreateFactory();
+        var health = new Health.HealthClient(factory.CreateGrpcChannel());
+
+        var reply = await health.CheckAsync(new HealthCheckRequest { Service = "liveness" });
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
+    }
+
+    [Fact]
     public async Task Http_probes_tell_live_from_ready()
     {
         await using var factory = UnreachableDatabase.CreateFactory();

@@ -5,7 +5,7 @@ using Neptun.Chat.Service.Tests.Infrastructure;
 namespace Neptun.Chat.Service.Tests.Api;
 
 /// <summary>The documented 201 over REST, checked against what was stored.</summary>
-public sealed class RestCreateTests(NeptunApiFixture api) : IClassFixture<NeptunApiFixture>
+public abstract class RestCreateContract(NeptunApiFixture api)
 {
     [Fact]
     public async Task Creates_the_chat_and_its_link_and_answers_201_with_the_documented_body()
@@ -113,3 +113,6 @@ public sealed class RestCreateTests(NeptunApiFixture api) : IClassFixture<Neptun
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
     }
 }
+
+/// <summary>The contract above with the service connected straight to PostgreSQL.</summary>
+public sealed class RestCreateTests(NeptunApiFixture api) : RestCreateContract(api), IClassFixture<NeptunApiFixture>;

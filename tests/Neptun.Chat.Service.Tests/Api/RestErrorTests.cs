@@ -5,7 +5,7 @@ using Neptun.Chat.Service.Tests.Infrastructure;
 namespace Neptun.Chat.Service.Tests.Api;
 
 /// <summary>The error table over REST, with the web app's documented error body, and nothing written.</summary>
-public sealed class RestErrorTests(NeptunApiFixture api) : IClassFixture<NeptunApiFixture>
+public abstract class RestErrorContract(NeptunApiFixture api)
 {
     [Theory]
     [MemberData(nameof(ErrorTable.Names), MemberType = typeof(ErrorTable))]
@@ -120,3 +120,6 @@ public sealed class RestErrorTests(NeptunApiFixture api) : IClassFixture<NeptunA
         return body.Clone();
     }
 }
+
+/// <summary>The contract above with the service connected straight to PostgreSQL.</summary>
+public sealed class RestErrorTests(NeptunApiFixture api) : RestErrorContract(api), IClassFixture<NeptunApiFixture>;

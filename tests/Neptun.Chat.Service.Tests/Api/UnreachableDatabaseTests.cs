@@ -17,7 +17,7 @@ public sealed class UnreachableDatabaseTests : IAsyncLifetime
 
         using var response = await client.SendAsync(request);
 
-        await RestErrorTests.AssertErrorBody(response, 503, "Service Unavailable");
+        await RestErrorContract.AssertErrorBody(response, 503, "Service Unavailable");
     }
 
     [Fact]

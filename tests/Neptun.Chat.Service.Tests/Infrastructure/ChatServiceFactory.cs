@@ -1,6 +1,8 @@
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Neptun.Chat.V1;
 
 namespace Neptun.Chat.Service.Tests.Infrastructure;
@@ -14,8 +16,15 @@ public sealed class ChatServiceFactory(string databaseConnectionString, IReadOnl
 {
     public CapturedLogs Logs { get; } = new();
 
+    /// <summary>Services a test adds or replaces after the service's own, e.g. an in-memory exporter.</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
+
+    /// <summary>The host environment; tests run as Development unless they need Production's behaviour.</summary>
+    public string Environment { get; init; } = "Development";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseEnvironment(Environment);
         builder.UseSetting("DATABASE_CONNECTION_STRING", databaseConnectionString);
         builder.UseSetting("NUXT_SESSION_PASSWORD", SessionVectors.Password);
         builder.UseSetting("Session:Passwords:k2", SessionVectors.PasswordK2);
@@ -38,6 +47,10 @@ public sealed class ChatServiceFactory(string databaseConnectionString, IReadOnl
             logging.SetMinimumLevel(LogLevel.Trace);
             logging.AddProvider(Logs);
         });
+        if (TestServices is not null)
+        {
+            builder.ConfigureTestServices(TestServices);
+        }
     }
 
     public GrpcChannel CreateGrpcChannel() =>

@@ -4,7 +4,7 @@ namespace Neptun.Chat.Service.Tests.Infrastructure;
 /// One service and one database shared by a test class, seeded with the two users that the web
 /// app's sealed cookies name (123 Ada, 456 Grace), one project each.
 /// </summary>
-public sealed class NeptunApiFixture : IAsyncLifetime
+public class NeptunApiFixture : IAsyncLifetime
 {
     /// <summary>Service settings over ChatServiceFactory's, for a test class that starts the fixture itself.</summary>
     public IReadOnlyDictionary<string, string?>? Settings { get; init; }
@@ -24,13 +24,16 @@ public sealed class NeptunApiFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync();
-        Factory = new ChatServiceFactory(Database.ConnectionString, Settings);
+        Factory = new ChatServiceFactory(await ServiceConnectionStringAsync(Database), Settings);
         Rest = Factory.CreateClient();
         await NeptunRows.InsertUserAsync(Database, AdaId);
         await NeptunRows.InsertUserAsync(Database, GraceId);
         AdaProjectId = await NeptunRows.InsertProjectAsync(Database, AdaId);
         GraceProjectId = await NeptunRows.InsertProjectAsync(Database, GraceId);
     }
+
+    /// <summary>How the service reaches the database: directly, unless a derived fixture puts something between.</summary>
+    protected virtual Task<string> ServiceConnectionStringAsync(TestDatabase database) => Task.FromResult(database.ConnectionString);
 
     public Task<HttpResponseMessage> PostChatAsync(
         string? cookie, object userId, object projectId, string body, string contentType = "application/json", string? idempotencyKey = null)
@@ -44,7 +47,7 @@ public sealed class NeptunApiFixture : IAsyncLifetime
         return Rest.SendAsync(request);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Rest.Dispose();
         await Factory.DisposeAsync();

@@ -1,0 +1,19 @@
+# Shared by the scripts: installs a Debian package that a test needs when its command is missing
+# (as root), or names the one command to run (as a normal user).
+
+require_debian_command() {
+  local command_name=$1
+  shift
+  if command -v "$command_name" >/dev/null 2>&1 || [ -x "/usr/sbin/$command_name" ]; then
+    return 0
+  fi
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "Installing Debian's $* (for $command_name)..." >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    echo "$command_name is not installed. Run this first, then try again:" >&2
+    echo "  sudo apt-get install -y $*" >&2
+    exit 1
+  fi
+}

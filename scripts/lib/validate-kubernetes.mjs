@@ -1,0 +1,60 @@
+// Validates every object in the given Kubernetes YAML files offline against the Kubernetes
+// OpenAPI schemas shipped in the kubernetes-models package, then checks the rules this service's
+// deployment must keep (replicas, probes, non-root, read-only root, requests, Secret references).
+import { readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+
+const failures = [];
+const objects = [];
+
+for (const file of process.argv.slice(2)) {
+  for (const document of parseAllDocuments(readFileSync(file, "utf8"))) {
+    if (document.errors.length > 0) {
+      failures.push(`${file}: ${document.errors.map((e) => e.message).join("; ")}`);
+      continue;
+    }
+    const object = document.toJS();
+    if (object === null) continue;
+    objects.push({ file, object });
+    const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : [null, object.apiVersion];
+    const modulePath = ["kubernetes-models", group, version, object.kind].filter(Boolean).join("/");
+    try {
+      const model = (await import(modulePath))[object.kind];
+      new model(object).validate();
+    } catch (error) {
+      failures.push(`${file}: ${object.kind}/${object.metadata?.name}: ${error.message}`);
+    }
+  }
+}
+
+const deployment = objects.find(({ object }) => object.kind === "Deployment")?.object;
+const rule = (ok, message) => { if (!ok) failures.push(`policy: ${message}`); };
+rule(deployment, "a Deployment is present");
+if (deployment) {
+  const pod = deployment.spec.template.spec;
+  rule(deployment.spec.replicas >= 2, "the Deployment runs at least 2 replicas");
+  rule(pod.securityContext?.runAsNonRoot === true, "the pod runs as non-root");
+  for (const container of pod.containers) {
+    rule(container.securityContext?.readOnlyRootFilesystem === true, `${container.name}: read-only root filesystem`);
+    rule(container.resources?.requests?.cpu && container.resources?.requests?.memory, `${container.name}: cpu and memory requests`);
+    rule(container.readinessProbe?.grpc?.port === 8081, `${container.name}: gRPC readiness probe on the health service`);
+    rule(container.livenessProbe?.grpc?.port === 8081, `${container.name}: gRPC liveness probe on the health service`);
+    for (const variable of container.env ?? []) {
+      if (/PASSWORD|CONNECTION_STRING/.test(variable.name)) {
+        rule(variable.valueFrom?.secretKeyRef, `${container.name}: ${variable.name} comes from a Secret`);
+      }
+    }
+  }
+}
+const kinds = new Set(objects.map(({ object }) => object.kind));
+for (const kind of ["Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"]) {
+  rule(kinds.has(kind), `a ${kind} is present`);
+}
+const service = objects.find(({ object }) => object.kind === "Service")?.object;
+rule(service && [8080, 8081].every((port) => service.spec.ports.some((p) => p.port === port)), "the Service exposes 8080 and 8081");
+
+if (failures.length > 0) {
+  console.error(failures.join("\n"));
+  process.exit(1);
+}
+console.log(`kubernetes manifests: ${objects.length} objects valid`);

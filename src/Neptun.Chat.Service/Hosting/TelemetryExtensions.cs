@@ -1,0 +1,55 @@
+using Neptun.Chat.Service.Telemetry;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Neptun.Chat.Service.Hosting;
+
+public static class TelemetryExtensions
+{
+    public const string ServiceName = "neptun-chat-service";
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>
+    /// OpenTelemetry traces (ASP.NET Core with gRPC's tags, Npgsql) and metrics (requests, latency,
+    /// the connection pool) for Prometheus; OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    /// </summary>
+    public static WebApplicationBuilder AddNeptunTelemetry(this WebApplicationBuilder builder)
+    {
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(ServiceName))
+            .WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(options =>
+                {
+                    options.Filter = context => !IsOperationalPath(context.Request.Path);
+                    options.EnrichWithHttpResponse = GrpcSpanTags.Enrich;
+                })
+                .AddNpgsql())
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddNpgsqlInstrumentation()
+                .AddPrometheusExporter());
+
+        // Without an endpoint the exporter would try localhost:4317 and log failures forever.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    /// <summary>The Prometheus scrape endpoint and the one log line per request.</summary>
+    public static WebApplication UseNeptunTelemetry(this WebApplication app)
+    {
+        app.UseMiddleware<RequestLogMiddleware>();
+        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        return app;
+    }
+
+    /// <summary>Probes and scrapes come every few seconds and say nothing about callers.</summary>
+    public static bool IsOperationalPath(PathString path) =>
+        path.StartsWithSegments("/healthz") || path.StartsWithSegments(MetricsPath) || path.StartsWithSegments("/grpc.health.v1.Health");
+}

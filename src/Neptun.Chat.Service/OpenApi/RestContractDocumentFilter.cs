@@ -1,0 +1,199 @@
+using Microsoft.OpenApi.Any;
+using Microsoft.OpenApi.Models;
+using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Database;
+using Neptun.Chat.V1;
+using Neptun.Session;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace Neptun.Chat.Service.OpenApi;
+
+/// <summary>
+/// Makes the document that Grpc.Swagger generates from the proto describe the REST route as it
+/// really behaves (RestContractMiddleware): a body of only <c>model</c> and <c>name</c>, 201 on
+/// success, the web app's error body for each documented status, and the session cookie.
+/// </summary>
+public sealed class RestContractDocumentFilter(AiModelCatalog models, ILogger<RestContractDocumentFilter> logger) : IDocumentFilter
+{
+    public const string CookieScheme = "neptun-session";
+    public const string HeaderScheme = "neptun-session-header";
+    private const string BodySchema = "CreateProjectChatBody";
+    private const string ErrorSchema = "ErrorBody";
+    private const string FieldViolationSchema = "FieldViolation";
+    private const string RequestSchema = nameof(CreateProjectChatRequest);
+    private static readonly TimeSpan ModelLookupBudget = TimeSpan.FromSeconds(2);
+
+    // Status, its meaning for this route (the README's error table), and whether a body is ever refused with it.
+    private static readonly (int Status, string Description)[] Errors =
+    [
+        (400, $"The body is not JSON or of the wrong JSON types, `model`/`name` is missing or invalid (`{ChatErrors.InvalidBodyMessage}`, with `data.fieldViolations`), or a path id is not a positive 32-bit integer (`{ChatErrors.InvalidPathMessage}`)."),
+        (401, "No `neptun-session`, or a seal that is malformed, tampered, expired, sealed with another password, or holds no user."),
+        (403, "`user_id` is not the session's user."),
+        (404, "The project does not exist or belongs to someone else (one answer for both)."),
+        (415, "The Content-Type is not `application/json`."),
+        (500, "Anything unexpected; no detail is given."),
+        (503, "The database is unreachable."),
+    ];
+
+    public void Apply(OpenApiDocument swaggerDoc, DocumentFilterContext context)
+    {
+        // Relative, so the document is right behind whatever host and port serve it.
+        swaggerDoc.Servers = [new OpenApiServer { Url = "/", Description = "The service's REST endpoint (HTTP/1.1), or the web app's domain in front of it." }];
+
+        var schemas = swaggerDoc.Components.Schemas;
+        var request = schemas[RequestSchema];
+        schemas[BodySchema] = BodySchemaFrom(request);
+        schemas[FieldViolationSchema] = FieldViolationSchemaDefinition();
+        schemas[ErrorSchema] = ErrorSchemaDefinition();
+        DescribeChat(schemas[nameof(ChatConversation)]);
+        schemas[nameof(CreateProjectChatResponse)].Required = new SortedSet<string> { "chat" };
+
+        // What transcoding would write on its own (google.rpc.Status and its Any/Value family)
+        // never reaches a REST caller.
+        foreach (var unused in new[] { RequestSchema, "Status", "Any", "Value", "Struct", "ListValue", "NullValue", "KindOneofCase" })
+        {
+            schemas.Remove(unused);
+        }
+
+        swaggerDoc.Components.SecuritySchemes[CookieScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Cookie,
+            Name = SessionReaderOptions.CookieName,
+            Description = "The Neptun web app's sealed session cookie (nuxt-auth-utils, iron Fe26.2).",
+        };
+        swaggerDoc.Components.SecuritySchemes[HeaderScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = SessionReaderOptions.HeaderName,
+            Description = "The same sealed session in h3's header, which is read before the cookie.",
+        };
+
+        foreach (var path in swaggerDoc.Paths.Values)
+        {
+            foreach (var operation in path.Operations.Values)
+            {
+                DescribeOperation(operation, request);
+            }
+        }
+    }
+
+    private void DescribeOperation(OpenApiOperation operation, OpenApiSchema request)
+    {
+        operation.OperationId ??= nameof(ChatService.ChatServiceClient.CreateProjectChat);
+        operation.Description ??= operation.Summary;
+        foreach (var parameter in operation.Parameters.Where(parameter => parameter.In == ParameterLocation.Path))
+        {
+            parameter.Description ??= request.Properties.TryGetValue(parameter.Name, out var field) ? field.Description : null;
+            parameter.Schema.Minimum = 1;
+        }
+
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = "Only `model` and `name` are read; unknown fields are ignored, and the path's ids win over any in the body.",
+            Content = { ["application/json"] = new OpenApiMediaType { Schema = Reference(BodySchema) } },
+        };
+
+        operation.Responses = new OpenApiResponses
+        {
+            ["201"] = new OpenApiResponse
+            {
+                Description = "The chat was created and linked to the project.",
+                Content = { ["application/json"] = new OpenApiMediaType { Schema = Reference(nameof(CreateProjectChatResponse)) } },
+            },
+        };
+        foreach (var (status, description) in Errors)
+        {
+            operation.Responses[status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new OpenApiResponse
+            {
+                Description = description,
+                Content = { ["application/json"] = new OpenApiMediaType { Schema = Reference(ErrorSchema) } },
+            };
+        }
+
+        operation.Security =
+        [
+            new OpenApiSecurityRequirement { [Reference(CookieScheme, ReferenceType.SecurityScheme)] = [] },
+            new OpenApiSecurityRequirement { [Reference(HeaderScheme, ReferenceType.SecurityScheme)] = [] },
+        ];
+    }
+
+    private OpenApiSchema BodySchemaFrom(OpenApiSchema request)
+    {
+        var model = request.Properties["model"];
+        var name = request.Properties["name"];
+        model.Enum = [.. KnownModels().Select(value => (IOpenApiAny)new OpenApiString(value))];
+        name.MinLength = CreateProjectChatValidator.MinNameLength;
+        name.MaxLength = CreateProjectChatValidator.MaxNameLength;
+        return new OpenApiSchema
+        {
+            Type = "object",
+            Description = "The chat to create.",
+            Required = new SortedSet<string> { "model", "name" },
+            Properties = new Dictionary<string, OpenApiSchema> { ["model"] = model, ["name"] = name },
+        };
+    }
+
+    // The accepted models are the database's ai_model_enum, which the web app extends at run time.
+    private IReadOnlyCollection<string> KnownModels()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(ModelLookupBudget);
+            return [.. models.GetModelsAsync(timeout.Token).AsTask().GetAwaiter().GetResult().Order(StringComparer.Ordinal)];
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or Npgsql.NpgsqlException or TimeoutException)
+        {
+            Log.OpenApiModelsUnavailable(logger, exception.GetType().Name);
+            return [];
+        }
+    }
+
+    private static void DescribeChat(OpenApiSchema chat)
+    {
+        chat.Required = new SortedSet<string>(chat.Properties.Keys);
+        foreach (var time in new[] { "created_at", "updated_at" })
+        {
+            chat.Properties[time].Format = "date-time";
+        }
+    }
+
+    private static OpenApiSchema FieldViolationSchemaDefinition() => new()
+    {
+        Type = "object",
+        Required = new SortedSet<string> { "field", "description" },
+        Properties = new Dictionary<string, OpenApiSchema>
+        {
+            ["field"] = new() { Type = "string", Description = "The request field, e.g. `name`." },
+            ["description"] = new() { Type = "string", Description = "What is wrong with it." },
+        },
+    };
+
+    private static OpenApiSchema ErrorSchemaDefinition() => new()
+    {
+        Type = "object",
+        Description = "The Neptun web app's (h3's) error body.",
+        Required = new SortedSet<string> { "statusCode", "statusMessage", "message" },
+        Properties = new Dictionary<string, OpenApiSchema>
+        {
+            ["statusCode"] = new() { Type = "integer", Format = "int32", Description = "The HTTP status again." },
+            ["statusMessage"] = new() { Type = "string", Description = "The status's reason phrase." },
+            ["message"] = new() { Type = "string", Description = "What went wrong, for the caller; never internal detail." },
+            ["data"] = new()
+            {
+                Type = "object",
+                Description = "Present on a 400 caused by the body's fields.",
+                Properties = new Dictionary<string, OpenApiSchema>
+                {
+                    ["fieldViolations"] = new() { Type = "array", Items = Reference(FieldViolationSchema) },
+                },
+            },
+        },
+    };
+
+    private static OpenApiSchema Reference(string id) => new() { Reference = new OpenApiReference { Type = ReferenceType.Schema, Id = id } };
+
+    private static OpenApiSecurityScheme Reference(string id, ReferenceType type) => new() { Reference = new OpenApiReference { Type = type, Id = id } };
+}
