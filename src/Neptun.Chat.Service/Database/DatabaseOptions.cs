@@ -14,6 +14,12 @@ public sealed class DatabaseOptions
     /// <summary>Create the Neptun tables where they are absent before serving. Off in production unless asked for.</summary>
     public bool MigrateOnStartup { get; set; }
 
+    /// <summary>
+    /// How many statements Npgsql prepares per connection (0 turns preparing off, as a PgBouncer
+    /// before 1.21 in transaction mode needs). A <c>Max Auto Prepare</c> in the connection string wins.
+    /// </summary>
+    public int MaxAutoPrepare { get; set; } = 16;
+
     /// <summary>How long an unknown model name is trusted to be unknown before the enum is read again.</summary>
     public int ModelCatalogRefreshSeconds { get; set; } = 5;
 

@@ -22,7 +22,8 @@ public static class NeptunDataSourceFactory
                 $"No database configured: set {DatabaseOptions.ConnectionStringVariable} (a postgresql:// URI or an Npgsql connection string).");
         }
 
-        var settings = PostgresConnectionString.Parse(options.ConnectionString);
+        var parsed = PostgresConnectionString.Parse(options.ConnectionString);
+        var settings = parsed.Settings;
 
         // The Neptun tables store zone-less timestamps that mean UTC; a session in any other zone
         // would shift now() and what is read back.
@@ -34,21 +35,22 @@ public static class NeptunDataSourceFactory
         }
 
         // A database that cannot be reached should cost a caller seconds, not Npgsql's default 15 s.
-        if (!settings.ContainsKey("Timeout"))
+        if (!parsed.Gives("Timeout"))
         {
             settings.Timeout = 5;
         }
 
         // The service runs one statement over and over: prepared once per connection, PostgreSQL
         // skips parsing and planning it on every call. Npgsql prepares it after its second use.
-        if (!settings.ContainsKey("Max Auto Prepare"))
+        // A setting rather than only a keyword, since the URI form cannot carry Npgsql keywords.
+        if (!parsed.Gives("Max Auto Prepare"))
         {
-            settings.MaxAutoPrepare = 16;
+            settings.MaxAutoPrepare = options.MaxAutoPrepare;
         }
 
         // No session state is ever changed, so a pooled connection needs no DISCARD ALL on its way
         // back, which would also drop the prepared statement.
-        if (!settings.ContainsKey("No Reset On Close"))
+        if (!parsed.Gives("No Reset On Close"))
         {
             settings.NoResetOnClose = true;
         }

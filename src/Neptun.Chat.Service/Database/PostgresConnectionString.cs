@@ -1,6 +1,17 @@
+using System.Data.Common;
 using Npgsql;
 
 namespace Neptun.Chat.Service.Database;
+
+/// <summary>Npgsql settings, and which keywords the text itself gave (the service's defaults fill only the others).</summary>
+public sealed record ParsedConnectionString(NpgsqlConnectionStringBuilder Settings, IReadOnlySet<string> GivenKeywords)
+{
+    // NpgsqlConnectionStringBuilder.ContainsKey says whether a keyword exists, not whether it was given.
+    public bool Gives(string keyword) => GivenKeywords.Contains(Normalize(keyword));
+
+    /// <summary>Npgsql takes "Max Auto Prepare", "MaxAutoPrepare" and any casing alike.</summary>
+    public static string Normalize(string keyword) => keyword.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant();
+}
 
 /// <summary>
 /// Turns the connection string the web app uses (a libpq URI) or an Npgsql keyword string into the
@@ -8,7 +19,7 @@ namespace Neptun.Chat.Service.Database;
 /// </summary>
 public static class PostgresConnectionString
 {
-    public static NpgsqlConnectionStringBuilder Parse(string connectionString)
+    public static ParsedConnectionString Parse(string connectionString)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var trimmed = connectionString.Trim();
@@ -20,7 +31,8 @@ public static class PostgresConnectionString
 
         try
         {
-            return new NpgsqlConnectionStringBuilder(trimmed);
+            var given = new DbConnectionStringBuilder { ConnectionString = trimmed }.Keys.Cast<string>().Select(ParsedConnectionString.Normalize);
+            return new ParsedConnectionString(new NpgsqlConnectionStringBuilder(trimmed), given.ToHashSet());
         }
         catch (ArgumentException)
         {
@@ -29,7 +41,7 @@ public static class PostgresConnectionString
         }
     }
 
-    private static NpgsqlConnectionStringBuilder FromUri(string text)
+    private static ParsedConnectionString FromUri(string text)
     {
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri))
         {
@@ -64,12 +76,17 @@ public static class PostgresConnectionString
             builder.Database = database;
         }
 
+        var given = new HashSet<string>();
         foreach (var (key, value) in QueryParameters(uri.Query))
         {
             ApplyUriParameter(builder, key, value);
+            if (key.Equals("connect_timeout", StringComparison.OrdinalIgnoreCase))
+            {
+                given.Add(ParsedConnectionString.Normalize(nameof(builder.Timeout)));
+            }
         }
 
-        return builder;
+        return new ParsedConnectionString(builder, given);
     }
 
     private static IEnumerable<(string Key, string Value)> QueryParameters(string query)

@@ -8,7 +8,7 @@ public sealed class PostgresConnectionStringTests
     [Fact]
     public void Reads_the_uri_form_the_web_app_uses()
     {
-        var settings = PostgresConnectionString.Parse("postgresql://neptun:p%40ss%3Aword@db.internal:6543/neptun_prod?sslmode=require&application_name=chat");
+        var settings = PostgresConnectionString.Parse("postgresql://neptun:p%40ss%3Aword@db.internal:6543/neptun_prod?sslmode=require&application_name=chat").Settings;
 
         Assert.Equal("db.internal", settings.Host);
         Assert.Equal(6543, settings.Port);
@@ -22,7 +22,7 @@ public sealed class PostgresConnectionStringTests
     [Fact]
     public void Reads_a_postgres_scheme_without_port_or_password()
     {
-        var settings = PostgresConnectionString.Parse("postgres://app@localhost/neptun");
+        var settings = PostgresConnectionString.Parse("postgres://app@localhost/neptun").Settings;
 
         Assert.Equal("localhost", settings.Host);
         Assert.Equal(5432, settings.Port);
@@ -34,7 +34,7 @@ public sealed class PostgresConnectionStringTests
     [Fact]
     public void Reads_the_keyword_form()
     {
-        var settings = PostgresConnectionString.Parse("Host=127.0.0.1;Port=5433;Username=u;Password=p;Database=d");
+        var settings = PostgresConnectionString.Parse("Host=127.0.0.1;Port=5433;Username=u;Password=p;Database=d").Settings;
 
         Assert.Equal("127.0.0.1", settings.Host);
         Assert.Equal(5433, settings.Port);
@@ -50,6 +50,31 @@ public sealed class PostgresConnectionStringTests
         var error = Assert.ThrowsAny<FormatException>(() => PostgresConnectionString.Parse(connectionString));
 
         Assert.DoesNotContain("topsecret", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("postgresql://u:p@h/d", 0, 0)]
+    [InlineData("postgresql://u:p@h/d", 16, 16)]
+    [InlineData("Host=h;Max Auto Prepare=0", 16, 0)]
+    [InlineData("Host=h;Max Auto Prepare=8", 0, 8)]
+    [InlineData("Host=h;maxautoprepare=0", 16, 0)]
+    public void Preparing_is_a_setting_that_the_connection_string_overrides(string connectionString, int setting, int expected)
+    {
+        var built = NeptunDataSourceFactory.BuildConnectionString(new DatabaseOptions { ConnectionString = connectionString, MaxAutoPrepare = setting });
+
+        Assert.Equal(expected, new NpgsqlConnectionStringBuilder(built).MaxAutoPrepare);
+    }
+
+    [Theory]
+    [InlineData("postgresql://u:p@h/d", 5, true)]
+    [InlineData("postgresql://u:p@h/d?connect_timeout=30", 30, true)]
+    [InlineData("Host=h;Timeout=15;No Reset On Close=false", 15, false)]
+    public void Defaults_fill_only_what_the_connection_string_does_not_give(string connectionString, int timeout, bool noResetOnClose)
+    {
+        var built = new NpgsqlConnectionStringBuilder(NeptunDataSourceFactory.BuildConnectionString(new DatabaseOptions { ConnectionString = connectionString }));
+
+        Assert.Equal(timeout, built.Timeout);
+        Assert.Equal(noResetOnClose, built.NoResetOnClose);
     }
 
     [Fact]
