@@ -7,6 +7,7 @@ builder.Services.AddNeptunDatabase();
 builder.Services.AddNeptunSession();
 builder.Services.AddNeptunGrpc();
 builder.Services.AddNeptunRequestLimits();
+builder.Services.AddNeptunGracefulShutdown();
 
 var app = builder.Build();
 
