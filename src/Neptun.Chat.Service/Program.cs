@@ -9,6 +9,7 @@ builder.Services.AddNeptunGrpc();
 builder.Services.AddNeptunRequestLimits();
 builder.AddNeptunTelemetry();
 builder.Services.AddNeptunOpenApi();
+builder.Services.AddNeptunGracefulShutdown();
 
 var app = builder.Build();
 

@@ -7,8 +7,12 @@ using Neptun.Chat.V1;
 
 namespace Neptun.Chat.Service.Tests.Faults;
 
-/// <summary>What one create of a load run got: its name (unique in the run), request id, status and chat id.</summary>
-public sealed record LoadCall(string Name, string RequestId, StatusCode Status, int ChatId, TimeSpan Elapsed);
+/// <summary>What one create of a load run got: its name (unique in the run), request id, status and chat id, and when it ran.</summary>
+/// <param name="StartedAt">A <see cref="Stopwatch.GetTimestamp"/> value.</param>
+public sealed record LoadCall(string Name, string RequestId, StatusCode Status, int ChatId, long StartedAt, TimeSpan Elapsed)
+{
+    public long EndedAt => StartedAt + (long)(Elapsed.TotalSeconds * Stopwatch.Frequency);
+}
 
 /// <summary>
 /// A bounded load of idempotent gRPC creates for Ada against an in-process service, and the audit
@@ -25,20 +29,27 @@ public sealed class FaultLoad(Func<ChatService.ChatServiceClient> clients, TestD
         var client = clients();
         var calls = new ConcurrentBag<LoadCall>();
         await Parallel.ForEachAsync(Enumerable.Range(0, requests), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, _) =>
-        {
-            var request = Request(i, Guid.NewGuid().ToString());
-            var started = Stopwatch.GetTimestamp();
-            try
-            {
-                var reply = await client.CreateProjectChatAsync(request, options(i));
-                calls.Add(new LoadCall(request.Name, request.RequestId, StatusCode.OK, reply.Chat.Id, Stopwatch.GetElapsedTime(started)));
-            }
-            catch (RpcException exception)
-            {
-                calls.Add(new LoadCall(request.Name, request.RequestId, exception.StatusCode, 0, Stopwatch.GetElapsedTime(started)));
-            }
-        });
+            calls.Add(await CallAsync(client, i, options(i))));
         return [.. calls];
+    }
+
+    /// <summary>
+    /// A steady load until <paramref name="stop"/> (or <paramref name="maxRequests"/>): each worker
+    /// sends a create, pauses, and sends the next. Calls are added to <paramref name="calls"/> as
+    /// they end, so a test can watch the load while it runs.
+    /// </summary>
+    public async Task RunSteadyAsync(ConcurrentQueue<LoadCall> calls, int workers, TimeSpan pause, int maxRequests, CancellationToken stop)
+    {
+        var client = clients();
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(async _ =>
+        {
+            for (var i = Interlocked.Increment(ref next); i < maxRequests && !stop.IsCancellationRequested; i = Interlocked.Increment(ref next))
+            {
+                calls.Enqueue(await CallAsync(client, i, new CallOptions(Ada(), deadline: DateTime.UtcNow.AddSeconds(30))));
+                await Task.Delay(pause, CancellationToken.None);
+            }
+        }));
     }
 
     /// <summary>Checks the database against what callers were told, retries every errored create once, and returns the figures line.</summary>
@@ -80,6 +91,21 @@ public sealed class FaultLoad(Func<ChatService.ChatServiceClient> clients, TestD
             + $"5xx {errored.Count(c => c.Status is StatusCode.Internal or StatusCode.Unknown or StatusCode.Unavailable)} ({failures}), "
             + $"errored with a row {erroredWithRow}, worst latency {worst.TotalMilliseconds:F0} ms, "
             + $"worst failure {errored.Select(c => c.Elapsed.TotalMilliseconds).DefaultIfEmpty(0).Max():F0} ms";
+    }
+
+    private async Task<LoadCall> CallAsync(ChatService.ChatServiceClient client, int index, CallOptions options)
+    {
+        var request = Request(index, Guid.NewGuid().ToString());
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var reply = await client.CreateProjectChatAsync(request, options);
+            return new LoadCall(request.Name, request.RequestId, StatusCode.OK, reply.Chat.Id, started, Stopwatch.GetElapsedTime(started));
+        }
+        catch (RpcException exception)
+        {
+            return new LoadCall(request.Name, request.RequestId, exception.StatusCode, 0, started, Stopwatch.GetElapsedTime(started));
+        }
     }
 
     public static Metadata Ada() => new() { { "cookie", Sessions.CookieFor(NeptunApiFixture.AdaId) } };

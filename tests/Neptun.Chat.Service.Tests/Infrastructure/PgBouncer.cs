@@ -32,7 +32,7 @@ public sealed class PgBouncer : IAsyncDisposable
     /// operators to write it: no auto-prepare, which PgBouncer 1.18 cannot carry in transaction mode.
     /// </summary>
     public string ConnectionStringFor(string database) =>
-        new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionStringFor(database)) { Host = "127.0.0.1", Port = Port, Pooling = true, MaxAutoPrepare = 0 }.ConnectionString;
+        new NpgsqlConnectionStringBuilder(PostgresServer.AdminConnectionString) { Database = database, Host = "127.0.0.1", Port = Port, Pooling = true, MaxAutoPrepare = 0 }.ConnectionString;
 
     /// <param name="serverConnections">Server connections per database: fewer than the service's clients, as behind a busy production pooler.</param>
     public static async Task<PgBouncer> StartAsync(int serverConnections = 20)

@@ -10,9 +10,6 @@ public static class PostgresServer
 {
     public static string AdminConnectionString { get; } = BuildAdminConnectionString();
 
-    public static string ConnectionStringFor(string database) =>
-        new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = database }.ConnectionString;
-
     private static string BuildAdminConnectionString()
     {
         var host = Environment.GetEnvironmentVariable("PGHOST");

@@ -6,17 +6,24 @@ namespace Neptun.Chat.Service.Tests.Infrastructure;
 /// <summary>A database of its own for one test class, dropped afterwards.</summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
-    private TestDatabase(string name) => Name = name;
+    private readonly string _adminConnectionString;
+
+    private TestDatabase(string name, string adminConnectionString)
+    {
+        Name = name;
+        _adminConnectionString = adminConnectionString;
+    }
 
     public string Name { get; }
 
-    public string ConnectionString => PostgresServer.ConnectionStringFor(Name);
+    public string ConnectionString => new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = Name }.ConnectionString;
 
     /// <param name="serverTimeZone">The TimeZone every session in this database starts with, as a server configured for another zone would.</param>
-    public static async Task<TestDatabase> CreateAsync(string? serverTimeZone = null)
+    /// <param name="adminConnectionString">Another server than scripts/test.sh's, such as a cluster a test starts and stops itself.</param>
+    public static async Task<TestDatabase> CreateAsync(string? serverTimeZone = null, string? adminConnectionString = null)
     {
-        var database = new TestDatabase($"neptun_test_{Guid.NewGuid():N}");
-        await using var connection = new NpgsqlConnection(PostgresServer.AdminConnectionString);
+        var database = new TestDatabase($"neptun_test_{Guid.NewGuid():N}", adminConnectionString ?? PostgresServer.AdminConnectionString);
+        await using var connection = new NpgsqlConnection(database._adminConnectionString);
         await connection.OpenAsync();
         await connection.ExecuteAsync($"CREATE DATABASE \"{database.Name}\"");
         if (serverTimeZone is not null)
@@ -50,7 +57,7 @@ public sealed class TestDatabase : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(PostgresServer.AdminConnectionString);
+        await using var connection = new NpgsqlConnection(_adminConnectionString);
         await connection.OpenAsync();
         await connection.ExecuteAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
     }

@@ -1,0 +1,16 @@
+namespace Neptun.Chat.Service.Hosting;
+
+public static class ShutdownServiceCollectionExtensions
+{
+    /// <summary>
+    /// How long SIGTERM lets requests in flight finish, from <c>HostOptions:ShutdownTimeout</c>.
+    /// It should exceed <c>Database:RequestTimeoutSeconds</c>, so that every request in flight is
+    /// answered, and stay below the orchestrator's grace period (Kubernetes: 30 s), after which it
+    /// sends SIGKILL.
+    /// </summary>
+    public static IServiceCollection AddNeptunGracefulShutdown(this IServiceCollection services)
+    {
+        services.AddOptions<HostOptions>().BindConfiguration("HostOptions");
+        return services;
+    }
+}

@@ -1,0 +1,207 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Neptun.Chat.Service.Tests.Infrastructure;
+using Neptun.Chat.V1;
+
+namespace Neptun.Chat.Service.Tests.Processes;
+
+/// <summary>
+/// The service as a process of its own, as it runs in production: <c>dotnet Neptun.Chat.Service.dll</c>
+/// from the service project's build output (so its appsettings.json is read), on two loopback
+/// ports, migrating its database, with the tests' session password. It can be killed or sent
+/// SIGTERM; its console output is kept for failure messages.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private const int SigTerm = 15;
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+    private readonly GrpcChannel _channel;
+
+    private ServiceProcess(Process process, int restPort, int grpcPort)
+    {
+        _process = process;
+        RestAddress = new Uri($"http://127.0.0.1:{restPort}");
+        GrpcAddress = new Uri($"http://127.0.0.1:{grpcPort}");
+        _channel = GrpcChannel.ForAddress(GrpcAddress);
+        process.OutputDataReceived += (_, line) => Keep(line.Data);
+        process.ErrorDataReceived += (_, line) => Keep(line.Data);
+    }
+
+    public Uri RestAddress { get; }
+    public Uri GrpcAddress { get; }
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>The last lines the service wrote, for a failure message.</summary>
+    public string Output => string.Join(Environment.NewLine, _output);
+
+    public static async Task<ServiceProcess> StartAsync(string databaseConnectionString, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var serviceDll = FindServiceDll();
+        var restPort = TestPorts.Next();
+        var grpcPort = TestPorts.Next();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(serviceDll),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            ArgumentList = { serviceDll },
+        };
+
+        // Only the settings given here: scripts/test.sh's PG* variables name another server.
+        foreach (var name in start.Environment.Keys.Where(name => name.StartsWith("PG", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        start.Environment["DATABASE_CONNECTION_STRING"] = databaseConnectionString;
+        start.Environment["NUXT_SESSION_PASSWORD"] = SessionVectors.Password;
+        start.Environment["Database__MigrateOnStartup"] = "true";
+        start.Environment["Kestrel__Endpoints__Rest__Url"] = $"http://127.0.0.1:{restPort}";
+        start.Environment["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpcPort}";
+        start.Environment["RateLimiting__PermitLimit"] = "1000000";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = new Process { StartInfo = start };
+        var service = new ServiceProcess(process, restPort, grpcPort);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await service.WaitUntilReadyAsync();
+        return service;
+    }
+
+    public ChatService.ChatServiceClient CreateChatClient() => new(_channel);
+
+    /// <summary>
+    /// One create in Ada's project outside any load: a fresh process pays for JIT compilation and
+    /// its first connections on its first calls, which would otherwise blur a fault's figures.
+    /// </summary>
+    public async Task WarmUpAsync(int projectId) => await CreateChatClient().CreateProjectChatAsync(
+        new CreateProjectChatRequest { UserId = NeptunApiFixture.AdaId, ProjectId = projectId, Model = NeptunApiFixture.ValidModel, Name = "warm-up" },
+        new Metadata { { "cookie", Sessions.CookieFor(NeptunApiFixture.AdaId) } },
+        DateTime.UtcNow.AddSeconds(60));
+
+    public async Task<HealthCheckResponse.Types.ServingStatus> HealthAsync()
+    {
+        var reply = await new Health.HealthClient(_channel).CheckAsync(
+            new HealthCheckRequest { Service = ChatService.Descriptor.FullName }, deadline: DateTime.UtcNow.AddSeconds(5));
+        return reply.Status;
+    }
+
+    /// <summary>SIGKILL: the process ends at once, whatever it was doing.</summary>
+    public void Kill() => _process.Kill();
+
+    /// <summary>SIGTERM, as an orchestrator stops a container: the service should drain and exit 0.</summary>
+    public void Terminate()
+    {
+        if (SendSignal(_process.Id, SigTerm) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>Waits for the process to exit; false when it is still running after the timeout.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private async Task WaitUntilReadyAsync()
+    {
+        using var http = new HttpClient { BaseAddress = RestAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The service exited with {_process.ExitCode} before it was ready:{Environment.NewLine}{Output}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/healthz/ready", UriKind.Relative));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Busy starting.
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"The service was not ready within 60 s:{Environment.NewLine}{Output}");
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > 200 && _output.TryDequeue(out _))
+        {
+        }
+    }
+
+    /// <summary>The service project's build output beside this test project's: same configuration and framework.</summary>
+    private static string FindServiceDll()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var framework = output.Name;
+        var configuration = output.Parent!.Name;
+        var root = output;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Neptun.Grpc.sln")))
+        {
+            root = root.Parent;
+        }
+
+        var dll = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Neptun.Grpc.sln not found above the test output"),
+            "src", "Neptun.Chat.Service", "bin", configuration, framework, "Neptun.Chat.Service.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the solution first: the service's own build output is missing", dll);
+    }
+
+    // .NET can send SIGKILL (Process.Kill) but no other signal.
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int SendSignal(int processId, int signal);
+}

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using Dapper;
+using Grpc.Core;
+using Neptun.Chat.Service.Tests.Faults;
+using Neptun.Chat.Service.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Neptun.Chat.Service.Tests.Processes;
+
+/// <summary>
+/// The service process stopped in the middle of a load: by SIGKILL (nothing acknowledged is lost,
+/// nothing half-written remains) and by SIGTERM (requests in flight are answered, then it exits 0).
+/// </summary>
+[Collection(RealProcessesCollection.Name)]
+[Trait("Category", RealProcessesCollection.Trait)]
+public sealed class ServiceSignalTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int Concurrency = 16;
+    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(15);
+    private readonly List<ServiceProcess> _services = [];
+    private TestDatabase _database = null!;
+    private int _projectId;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var service in _services)
+        {
+            await service.DisposeAsync();
+        }
+
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Sigkill_under_load_loses_and_half_writes_nothing()
+    {
+        var service = await StartServiceAsync();
+        var afterwards = default(ServiceProcess);
+        // The audit retries errored creates through whichever process is running by then.
+        var load = new FaultLoad(() => (afterwards ?? service).CreateChatClient(), _database, _projectId);
+        var running = load.RunAsync(300, Concurrency, _ => new CallOptions(FaultLoad.Ada(), deadline: DateTime.UtcNow.AddSeconds(30)));
+        await WaitForChatsAsync(100);
+        service.Kill();
+        var killed = Stopwatch.GetTimestamp();
+        Assert.True(await service.WaitForExitAsync(TimeSpan.FromSeconds(5)), "the killed service did not exit");
+        var calls = await running;
+
+        afterwards = await StartServiceAsync();
+        var figures = await load.AuditAsync("service SIGKILLed under load", calls);
+        var duringFault = calls.Where(c => c.EndedAt >= killed && c.StartedAt <= killed).ToList();
+        Figures.Report(output, $"{figures}, {duringFault.Count} in flight at the kill, worst of those "
+            + $"{duringFault.Select(c => c.Elapsed.TotalMilliseconds).DefaultIfEmpty(0).Max():F0} ms");
+
+        Assert.Contains(calls, c => c.Status == StatusCode.OK);
+        Assert.Contains(calls, c => c.Status != StatusCode.OK);
+        Assert.All(calls.Where(c => c.Status != StatusCode.OK), c => Assert.Equal(StatusCode.Unavailable, c.Status));
+    }
+
+    [Fact]
+    public async Task Sigterm_under_load_answers_the_requests_in_flight_and_exits_0()
+    {
+        var service = await StartServiceAsync(new Dictionary<string, string>
+        {
+            ["HostOptions__ShutdownTimeout"] = ShutdownTimeout.ToString(),
+
+            // Held creates must not give up on the database before the gate opens.
+            ["Database__RequestTimeoutSeconds"] = "30",
+        });
+
+        // Every insert waits on an advisory lock the test may hold, so at the signal a known set of
+        // creates is inside the service, in the middle of its database work.
+        await _database.ExecuteAsync("""
+            CREATE FUNCTION gated_chat() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NEW; END $$;
+            CREATE TRIGGER gated_chat BEFORE INSERT ON chat_conversation FOR EACH ROW EXECUTE FUNCTION gated_chat();
+            """);
+        var afterwards = default(ServiceProcess);
+        var load = new FaultLoad(() => (afterwards ?? service).CreateChatClient(), _database, _projectId);
+        var running = load.RunAsync(300, Concurrency, _ => new CallOptions(FaultLoad.Ada(), deadline: DateTime.UtcNow.AddSeconds(60)));
+        await WaitForChatsAsync(50);
+
+        await using var gate = await _database.OpenAsync();
+        await gate.ExecuteAsync("SELECT pg_advisory_lock(4242)");
+        await WaitForHeldCreatesAsync(Concurrency);
+        service.Terminate();
+        var terminated = Stopwatch.GetTimestamp();
+
+        // The service must wait for its held requests rather than exit under them.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.False(service.HasExited, $"the service exited with requests in flight:{Environment.NewLine}{service.Output}");
+        await gate.ExecuteAsync("SELECT pg_advisory_unlock(4242)");
+        var opened = Stopwatch.GetTimestamp();
+        Assert.True(await service.WaitForExitAsync(ShutdownTimeout), $"the service did not exit within its shutdown timeout:{Environment.NewLine}{service.Output}");
+        var exitedAfter = Stopwatch.GetElapsedTime(terminated);
+        var exitedAfterOpening = Stopwatch.GetElapsedTime(opened);
+        var calls = await running;
+
+        afterwards = await StartServiceAsync();
+        var inFlight = calls.Where(c => c.StartedAt <= terminated && c.EndedAt >= terminated).ToList();
+        var figures = await load.AuditAsync("service SIGTERMed under load", calls);
+        Figures.Report(output, $"{figures}, {inFlight.Count} in flight at SIGTERM ({inFlight.Count(c => c.Status == StatusCode.OK)} answered OK), "
+            + $"exit code {service.ExitCode} {exitedAfter.TotalMilliseconds:F0} ms after SIGTERM, "
+            + $"{exitedAfterOpening.TotalMilliseconds:F0} ms after the held creates were let go");
+
+        Assert.Equal(0, service.ExitCode);
+        Assert.True(inFlight.Count >= Concurrency, $"only {inFlight.Count} creates were in flight at SIGTERM");
+        Assert.All(inFlight, c => Assert.Equal(StatusCode.OK, c.Status));
+        Assert.All(calls.Where(c => c.Status != StatusCode.OK), c => Assert.Equal(StatusCode.Unavailable, c.Status));
+    }
+
+    private async Task<ServiceProcess> StartServiceAsync(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var service = await ServiceProcess.StartAsync(_database.ConnectionString, settings);
+        _services.Add(service);
+        if (_projectId == 0)
+        {
+            // The service migrates the database when it starts; Ada and her project go in after.
+            await NeptunRows.InsertUserAsync(_database, NeptunApiFixture.AdaId);
+            _projectId = await NeptunRows.InsertProjectAsync(_database, NeptunApiFixture.AdaId);
+        }
+
+        await service.WarmUpAsync(_projectId);
+        return service;
+    }
+
+    private Task WaitForChatsAsync(int count) => WaitForAsync("SELECT count(*)::int FROM chat_conversation", count);
+
+    private Task WaitForHeldCreatesAsync(int count) => WaitForAsync(
+        "SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'neptun-chat-service' AND wait_event = 'advisory'",
+        count);
+
+    private async Task WaitForAsync(string countSql, int count)
+    {
+        if (await Polling.UntilAsync(async () => await _database.ScalarAsync<int>(countSql) >= count, TimeSpan.FromSeconds(30)) is null)
+        {
+            throw new TimeoutException($"{countSql}: still under {count} after 30 s");
+        }
+    }
+}
