@@ -36,9 +36,10 @@ if [ -z "${NEPTUN_BENCH_CLUSTER:-}" ]; then
   # A throwaway cluster in a temporary directory (-t: as root too, so it never meets another run's
   # "regress" cluster), as in production: fsync on (pg_virtualenv turns it off unless told), and
   # room for pgbench's 256 clients beside the service's pool.
-  exec env NEPTUN_BENCH_CLUSTER=1 pg_virtualenv -t -o fsync=on -o max_connections=400 "$0" "$@"
+  exec env NEPTUN_BENCH_CLUSTER=1 PGPORT="$(free_local_port)" pg_virtualenv -t -o fsync=on -o max_connections=400 "$0" "$@"
 fi
 
+. bench/lib/service-sql.sh
 . bench/lib/measure.sh
 
 seconds=${BENCH_SECONDS:-20}
@@ -71,8 +72,11 @@ export BENCH_COOKIES="$work/cookies"
 write_pgbench_script src/Neptun.Chat.Service/Database/ChatRepository.cs "$work/create-chat.sql"
 
 # From its own folder, as deployed, so that it reads its appsettings.json (endpoint protocols, log levels).
+# The per-user rate limit (60 creates a minute by default) would turn most of the load into 429s:
+# it is lifted here, since the benchmark measures what a create costs, not the limiter.
 (cd "$work/service" \
-  && Kestrel__Endpoints__Rest__Url="http://127.0.0.1:$rest_port" \
+  && RateLimiting__PermitLimit=1000000000 \
+     Kestrel__Endpoints__Rest__Url="http://127.0.0.1:$rest_port" \
      Kestrel__Endpoints__Grpc__Url="http://127.0.0.1:$grpc_port" \
      exec dotnet Neptun.Chat.Service.dll) >"$work/service.log" 2>&1 &
 service_pid=$!

@@ -1,4 +1,4 @@
-# Sourced by bench/run.sh: one function per load generator, each printing one line
+# Sourced by bench/run.sh (after bench/lib/service-sql.sh): one function per load generator, each printing one line
 #   REQUESTS_PER_S P50_MS P99_MS ERRORS SERVICE_CPU_MS_PER_REQUEST SERVICE_PEAK_RSS_MB
 # and the table. Uses run.sh's variables: work, service_pid, rest_port, grpc_port, tools.
 
@@ -27,23 +27,6 @@ sum_lines() { awk '{ s += $1 } END { print s + 0 }'; }
 chat_count() { psql -Atc "SELECT count(*) FROM public.chat_conversation"; }
 
 threads_for() { if [ "$1" -lt 2 ]; then echo 1; else echo 2; fi; }
-
-# The service's statement, taken from its source, with pgbench variables for the ids and the
-# literal model and name that the load generators send.
-write_pgbench_script() { # REPOSITORY_CS OUTPUT
-  {
-    echo '\set user random(1, 1000)'
-    echo '\set project (:user - 1) * 5 + random(1, 5)'
-    sed -n '/CreateProjectChatSql = """/,/^ *""";/p' "$1" | sed '1d;$d' \
-      | sed -e 's/@ProjectId/:project/g' -e 's/@UserId/:user/g' \
-            -e "s|@Name|'Benchmark chat'|g" -e "s|@Model|'google/gemma-2-27b-it'|g"
-    echo ';'
-  } >"$2"
-  if grep -q '@' "$2"; then
-    echo "bench: a parameter of the service's SQL has no pgbench value: $(grep -o '@[A-Za-z]*' "$2" | sort -u | tr '\n' ' ')" >&2
-    exit 1
-  fi
-}
 
 wait_until_ready() { # URL
   for _ in $(seq 1 120); do

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib/postgres.sh
 . scripts/lib/packages.sh
+. bench/lib/service-sql.sh
 require_postgres_packages
 require_debian_command pgbouncer pgbouncer
 
@@ -23,7 +24,12 @@ chmod 755 "$work"
 trap 'kill "$(cat "$work/pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 createdb neptun_bench
-psql -q -d neptun_bench -f src/Neptun.Chat.Service/Database/Migrations/0001_neptun_public_schema.sql
+psql -q -d neptun_bench -c "CREATE SCHEMA neptun_chat_service"
+for migration in src/Neptun.Chat.Service/Database/Migrations/*.sql; do
+  psql -q -d neptun_bench -f "$migration"
+done
+# The service's own statement, for user 1's project 1.
+write_pgbench_script src/Neptun.Chat.Service/Database/ChatRepository.cs "$work/create-project-chat.sql" 1 1
 psql -q -d neptun_bench -c "INSERT INTO neptun_user (id, primary_email) VALUES (1, 'bench@example.com');
   INSERT INTO neptun_user_project (id, name, type, main_language, neptun_user_id) VALUES (1, 'Bench', 'web-app', 'typescript', 1);"
 
@@ -56,7 +62,7 @@ sleep 1
 
 run() { # label host port mode
   local out
-  out=$("$pgbench" -n -h "$2" -p "$3" -c "$clients" -T "$seconds" -M "$4" -f bench/pooler/create-project-chat.sql neptun_bench 2>&1) || true
+  out=$("$pgbench" -n -h "$2" -p "$3" -c "$clients" -T "$seconds" -M "$4" -f "$work/create-project-chat.sql" neptun_bench 2>&1) || true
   # A client that hits an error is aborted; pgbench still reports the others' rate.
   if ! grep -qiE 'error|aborted' <<<"$out"; then
     printf '%-28s %-9s %10s tps  %8s ms average latency\n' "$1" "$4" \
