@@ -20,17 +20,8 @@ mode=${1:-default}
 case "$mode" in default | --all | --soak) ;; *) echo "usage: bench/run.sh [--all | --soak]" >&2; exit 2 ;; esac
 
 require_postgres_packages
-if ! command -v wrk >/dev/null 2>&1 || ! command -v h2load >/dev/null 2>&1; then
-  if [ "$(id -u)" -eq 0 ]; then
-    echo "Installing Debian's wrk and nghttp2-client (h2load)..." >&2
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nghttp2-client >/dev/null
-  else
-    echo "The load generators are missing. Run this first, then try again:" >&2
-    echo "  sudo apt-get install -y wrk nghttp2-client" >&2
-    exit 1
-  fi
-fi
+require_debian_command wrk wrk
+require_debian_command h2load nghttp2-client
 
 if [ -z "${NEPTUN_BENCH_CLUSTER:-}" ]; then
   # A throwaway cluster in a temporary directory (-t: as root too, so it never meets another run's

@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/postgres.sh
-. scripts/lib/packages.sh
 
 require_postgres_packages
 # The contract tests run once more through pgbouncer in transaction mode; the OpenAPI document and

@@ -6,7 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib/postgres.sh
-. scripts/lib/packages.sh
 . bench/lib/service-sql.sh
 require_postgres_packages
 require_debian_command pgbouncer pgbouncer

@@ -7,12 +7,19 @@ require_debian_command() {
   if command -v "$command_name" >/dev/null 2>&1 || [ -x "/usr/sbin/$command_name" ]; then
     return 0
   fi
+  install_debian_packages "$command_name" "$@"
+}
+
+# Installs the packages as root; as a normal user, names the one command to run first and stops.
+install_debian_packages() { # WHAT_IS_MISSING PACKAGE...
+  local missing=$1
+  shift
   if [ "$(id -u)" -eq 0 ]; then
-    echo "Installing Debian's $* (for $command_name)..." >&2
+    echo "Installing Debian's $* (for $missing)..." >&2
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
   else
-    echo "$command_name is not installed. Run this first, then try again:" >&2
+    echo "$missing is not installed. Run this first, then try again:" >&2
     echo "  sudo apt-get install -y $*" >&2
     exit 1
   fi

@@ -1,4 +1,5 @@
 # Shared by the run and test scripts: makes sure Debian's PostgreSQL is there.
+. "$(dirname "${BASH_SOURCE[0]}")/packages.sh"
 
 pg_bindir() {
   # The newest installed server's binaries (initdb, pg_ctl), which Debian keeps off PATH.
@@ -9,15 +10,7 @@ require_postgres_packages() {
   if command -v pg_virtualenv >/dev/null 2>&1 && [ -n "$(pg_bindir)" ]; then
     return 0
   fi
-  if [ "$(id -u)" -eq 0 ]; then
-    echo "Installing Debian's postgresql (server, client, pg_virtualenv)..." >&2
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-common >/dev/null
-  else
-    echo "PostgreSQL is not installed. Run this first, then try again:" >&2
-    echo "  sudo apt-get install -y postgresql" >&2
-    exit 1
-  fi
+  install_debian_packages "PostgreSQL (server, client, pg_virtualenv)" postgresql postgresql-common
 }
 
 free_local_port() {
