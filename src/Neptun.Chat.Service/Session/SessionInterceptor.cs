@@ -15,7 +15,7 @@ public sealed class SessionInterceptor(SessionReader reader, ILogger<SessionInte
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         context.MarkSessionChecked();
-        var result = reader.Read(SessionHeaders.SessionHeader(context.RequestHeaders), SessionHeaders.CookieHeader(context.RequestHeaders));
+        var result = reader.ReadSession(context.GetHttpContext());
         if (result.User is not { } user)
         {
             // The reason is safe to log; the cookie never is.
