@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Neptun.Chat.Service.Tests.Infrastructure;
@@ -14,8 +13,8 @@ namespace Neptun.Chat.Service.Tests.Api;
 /// </summary>
 public sealed class KestrelEndpointsTests : IAsyncLifetime
 {
-    private readonly int _restPort = FreePort();
-    private readonly int _grpcPort = FreePort();
+    private readonly int _restPort = TestPorts.Next();
+    private readonly int _grpcPort = TestPorts.Next();
     private TestDatabase _database = null!;
     private ChatServiceFactory _factory = null!;
     private int _projectId;
@@ -89,12 +88,5 @@ public sealed class KestrelEndpointsTests : IAsyncLifetime
     {
         await _factory.DisposeAsync();
         await _database.DisposeAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -11,10 +11,6 @@ namespace Neptun.Chat.Service.Tests.Infrastructure;
 /// </summary>
 public sealed class PgBouncer : IAsyncDisposable
 {
-    // This repository's share of loopback ports on a shared machine.
-    private const int FirstPort = 25100;
-    private const int LastPort = 25899;
-
     private readonly string _directory;
     private readonly Process _process;
 
@@ -39,7 +35,7 @@ public sealed class PgBouncer : IAsyncDisposable
     {
         var server = new NpgsqlConnectionStringBuilder(PostgresServer.AdminConnectionString);
         var directory = Directory.CreateTempSubdirectory("neptun-pgbouncer-").FullName;
-        var port = FreePortInRange();
+        var port = TestPorts.Next();
 
         // Root may not run pgbouncer: it drops to the postgres user, which must read these files.
         if (!OperatingSystem.IsWindows())
@@ -102,26 +98,6 @@ public sealed class PgBouncer : IAsyncDisposable
         }
 
         throw new InvalidOperationException($"pgbouncer is not listening on 127.0.0.1:{Port} (exited: {_process.HasExited}).");
-    }
-
-    private static int FreePortInRange()
-    {
-        var offset = Random.Shared.Next(LastPort - FirstPort + 1);
-        for (var i = 0; i <= LastPort - FirstPort; i++)
-        {
-            var port = FirstPort + ((offset + i) % (LastPort - FirstPort + 1));
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-
-        throw new InvalidOperationException($"No free port in {FirstPort}-{LastPort}.");
     }
 
     public async ValueTask DisposeAsync()
