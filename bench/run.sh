@@ -7,6 +7,8 @@
 #   bench/run.sh --all      also 1, 4 and 256 connections, then 16 and 64 again with 1,000,000
 #                           chats already stored (about 12 minutes)
 #   bench/run.sh --soak     REST at 16 connections for 5 minutes, printing the service's RSS
+#   bench/run.sh --profile  REST then gRPC at 16 connections while `perf` samples the service,
+#                           printing the hottest .NET and native frames of each (where the time goes)
 #
 # Environment: BENCH_CONNECTIONS (e.g. "16"), BENCH_SECONDS (20), BENCH_WARMUP_SECONDS (5),
 # BENCH_REST_PORT (24080), BENCH_GRPC_PORT (24081).
@@ -17,11 +19,12 @@ cd "$(dirname "$0")/.."
 . scripts/lib/postgres.sh
 
 mode=${1:-default}
-case "$mode" in default | --all | --soak) ;; *) echo "usage: bench/run.sh [--all | --soak]" >&2; exit 2 ;; esac
+case "$mode" in default | --all | --soak | --profile) ;; *) echo "usage: bench/run.sh [--all | --soak | --profile]" >&2; exit 2 ;; esac
 
 require_postgres_packages
 require_debian_command wrk wrk
 require_debian_command h2load nghttp2-client
+[ "$mode" != --profile ] || require_debian_command perf linux-perf
 
 if [ -z "${NEPTUN_BENCH_CLUSTER:-}" ]; then
   # A throwaway cluster in a temporary directory (-t: as root too, so it never meets another run's
@@ -67,6 +70,8 @@ write_pgbench_script src/Neptun.Chat.Service/Database/ChatRepository.cs "$work/c
 # it is lifted here, since the benchmark measures what a create costs, not the limiter.
 (cd "$work/service" \
   && RateLimiting__PermitLimit=1000000000 \
+     DOTNET_PerfMapEnabled="$([ "$mode" = --profile ] && echo 1 || echo 0)" \
+     DOTNET_EnableWriteXorExecute="$([ "$mode" = --profile ] && echo 0 || echo 1)" \
      Kestrel__Endpoints__Rest__Url="http://127.0.0.1:$rest_port" \
      Kestrel__Endpoints__Grpc__Url="http://127.0.0.1:$grpc_port" \
      exec dotnet Neptun.Chat.Service.dll) >"$work/service.log" 2>&1 &
@@ -80,6 +85,12 @@ run_grpc 4 "$warmup" >/dev/null
 
 if [ "$mode" = --soak ]; then
   soak_rest 16 300
+  exit 0
+fi
+
+if [ "$mode" = --profile ]; then
+  profile_surface REST run_rest 16 "$seconds"
+  profile_surface gRPC run_grpc 16 "$seconds"
   exit 0
 fi
 

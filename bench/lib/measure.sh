@@ -135,3 +135,23 @@ soak_rest() { # CONNECTIONS SECONDS
   echo
   echo "REST over ${2}s at $1 connections: $(cat "$work/soak.line") (req/s p50 p99 errors cpu-ms/req peak-RSS-MB)"
 }
+
+# Samples the service's stacks with perf while one surface runs, then prints where its CPU went by
+# module and the hottest frames by self time. The service runs with DOTNET_PerfMapEnabled=1 in this
+# mode, so perf names JIT-compiled .NET methods from /tmp/perf-PID.map. The recording stays in
+# .local/bench-profile/ (gitignored) for `perf report -i` with other views.
+profile_surface() { # LABEL RUN-FUNCTION CONNECTIONS SECONDS
+  mkdir -p .local/bench-profile
+  local data=".local/bench-profile/$1.perf.data"
+  perf record -q -F 499 -g -p "$service_pid" -o "$data" -- sleep "$4" >/dev/null 2>&1 &
+  local perf_pid=$!
+  echo "$1 at $3 connections under perf: $("$2" "$3" "$4")" \
+    "(req/s p50 p99 errors cpu-ms/req peak-RSS-MB; perf's sampling adds its own cost)"
+  wait "$perf_pid" || true
+  echo "-- $1: the service's samples by module"
+  perf report -i "$data" --no-children --sort dso --stdio -g none --percent-limit 1 2>/dev/null \
+    | grep -E '^ +[0-9]' | sed -n 1,20p
+  echo "-- $1: hottest frames by self time"
+  perf report -i "$data" --no-children --sort dso,symbol --stdio -g none --percent-limit 0.5 2>/dev/null \
+    | grep -E '^ +[0-9]' | sed -n 1,50p
+}

@@ -18,6 +18,7 @@ public static class TelemetryExtensions
     /// </summary>
     public static WebApplicationBuilder AddNeptunTelemetry(this WebApplicationBuilder builder)
     {
+        LineBufferedConsole.Install();
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(ServiceName))
             .WithTracing(tracing => tracing
