@@ -10,7 +10,8 @@
 #   bench/run.sh --profile  REST then gRPC at 16 connections while `perf` samples the service,
 #                           printing the hottest .NET and native frames of each (where the time goes)
 #
-# Environment: BENCH_CONNECTIONS (e.g. "16"), BENCH_SECONDS (20), BENCH_WARMUP_SECONDS (5),
+# Environment: BENCH_CONNECTIONS (e.g. "16"), BENCH_SECONDS (20), BENCH_WARMUP_SECONDS (5, before
+# each round), BENCH_START_WARMUP_SECONDS (20, each service surface once after start),
 # BENCH_REST_PORT (24080), BENCH_GRPC_PORT (24081).
 set -Eeuo pipefail
 # A failed step must say where: several run in command substitutions, which set -e ends silently.
@@ -38,6 +39,7 @@ fi
 
 seconds=${BENCH_SECONDS:-20}
 warmup=${BENCH_WARMUP_SECONDS:-5}
+start_warmup=${BENCH_START_WARMUP_SECONDS:-20}
 rest_port=${BENCH_REST_PORT:-24080}
 grpc_port=${BENCH_GRPC_PORT:-24081}
 work=$(mktemp -d)
@@ -78,10 +80,13 @@ write_pgbench_script src/Neptun.Chat.Service/Database/ChatRepository.cs "$work/c
 service_pid=$!
 wait_until_ready "http://127.0.0.1:$rest_port/healthz/ready"
 
-# Every surface once right after start (JIT, pools, prepared statements), before any round counts.
-run_pgbench 4 "$warmup" >/dev/null
-run_rest 4 "$warmup" >/dev/null
-run_grpc 4 "$warmup" >/dev/null
+# Every surface once right after start (pools, prepared statements, and the JIT: tiered
+# compilation keeps recompiling hot methods for tens of seconds after start, and with a 5 s
+# warm-up bench/run.sh --profile found 10-15 % of the first round's service CPU in the JIT),
+# before any round counts.
+run_pgbench 16 "$warmup" >/dev/null
+run_rest 16 "$start_warmup" >/dev/null
+run_grpc 16 "$start_warmup" >/dev/null
 
 if [ "$mode" = --soak ]; then
   soak_rest 16 300
