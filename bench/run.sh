@@ -82,7 +82,7 @@ wait_until_ready "http://127.0.0.1:$rest_port/healthz/ready"
 
 # Every surface once right after start (pools, prepared statements, and the JIT: tiered
 # compilation keeps recompiling hot methods for tens of seconds after start, and with a 5 s
-# warm-up bench/run.sh --profile found 10-15 % of the first round's service CPU in the JIT),
+# warm-up bench/run.sh --profile found 9-16 % of the first round's service CPU in the JIT),
 # before any round counts.
 run_pgbench 16 "$warmup" >/dev/null
 run_rest 16 "$start_warmup" >/dev/null
