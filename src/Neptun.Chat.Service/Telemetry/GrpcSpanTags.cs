@@ -1,5 +1,4 @@
 using Grpc.AspNetCore.Server;
-using Microsoft.AspNetCore.Http.Features;
 using System.Diagnostics;
 
 namespace Neptun.Chat.Service.Telemetry;
@@ -21,8 +20,7 @@ public static class GrpcSpanTags
         activity.SetTag("rpc.service", grpc.Method.ServiceName);
         activity.SetTag("rpc.method", grpc.Method.Name);
 
-        var trailers = response.HttpContext.Features.Get<IHttpResponseTrailersFeature>()?.Trailers;
-        if (trailers is not null && trailers.TryGetValue("grpc-status", out var status) && int.TryParse(status, out var code))
+        if (int.TryParse(GrpcResponseStatus.Read(response.HttpContext), out var code))
         {
             activity.SetTag("rpc.grpc.status_code", code);
         }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.AspNetCore.Http.Features;
 using Neptun.Chat.Service.Hosting;
 using Neptun.Chat.Service.Session;
 
@@ -32,21 +31,9 @@ public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLo
                 context.Request.Method,
                 (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "",
                 context.Response.StatusCode,
-                GrpcStatus(context),
+                GrpcResponseStatus.Read(context),
                 context.GetSessionUserId(),
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
-    }
-
-    // A native call ends with grpc-status in its trailers, or in its headers when it has no body.
-    private static string? GrpcStatus(HttpContext context)
-    {
-        var trailers = context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers;
-        if (trailers is not null && trailers.TryGetValue("grpc-status", out var status))
-        {
-            return status.ToString();
-        }
-
-        return context.Response.Headers.TryGetValue("grpc-status", out status) ? status.ToString() : null;
     }
 }

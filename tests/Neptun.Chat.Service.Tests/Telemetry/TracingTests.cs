@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Grpc.Core;
+using StatusCode = Grpc.Core.StatusCode;
 using Neptun.Chat.Service.Tests.Infrastructure;
+using Neptun.Chat.V1;
 using OpenTelemetry.Trace;
 
 namespace Neptun.Chat.Service.Tests.Telemetry;
@@ -51,6 +54,23 @@ public sealed class TracingTests : IAsyncLifetime
         Assert.Equal(ActivityKind.Client, database.Kind);
         Assert.True(IsUnder(database, server, spans), "the database span is not under the request span");
         Assert.All(spans.Where(span => span != server), span => Assert.True(IsUnder(span, server, spans), $"{span.DisplayName} is not under the request span"));
+    }
+
+    [Fact]
+    public async Task A_refused_native_call_has_its_grpc_status_on_the_request_span()
+    {
+        // No session: the call fails before it writes a message, so its status travels in the
+        // headers of a trailers-only response rather than in trailers.
+        var traceId = ActivityTraceId.CreateRandom();
+        var call = _factory.CreateChatClient().CreateProjectChatAsync(
+            new CreateProjectChatRequest { UserId = NeptunApiFixture.AdaId, ProjectId = _projectId, Model = NeptunApiFixture.ValidModel, Name = "Refused" },
+            new Metadata { { "traceparent", $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01" } });
+        var refused = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+
+        var server = Assert.Single(await WaitForTraceAsync(traceId), span => span.Kind == ActivityKind.Server);
+        Assert.Equal("CreateProjectChat", server.GetTagItem("rpc.method"));
+        Assert.Equal((int)StatusCode.Unauthenticated, server.GetTagItem("rpc.grpc.status_code"));
     }
 
     private static string QueryText(Activity span) =>
