@@ -1,5 +1,4 @@
 using Grpc.AspNetCore.Server;
-using Microsoft.AspNetCore.Grpc.JsonTranscoding;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -19,8 +18,7 @@ public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<Ke
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var metadata = context.GetEndpoint()?.Metadata;
-        if (metadata?.GetMetadata<GrpcJsonTranscodingMetadata>() is not null)
+        if (context.IsRestCall())
         {
             if (kestrel.Value.Limits.MaxRequestBodySize is { } limit && !await BufferWithinLimitAsync(context, limit))
             {
@@ -28,7 +26,7 @@ public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<Ke
                 return;
             }
         }
-        else if (metadata?.GetMetadata<GrpcMethodMetadata>() is not null
+        else if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null
                  && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
         {
             bodySize.MaxRequestBodySize = null;

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.Grpc.JsonTranscoding;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Rest;
 using Neptun.Chat.Service.Session;
 using Neptun.Session;
 
@@ -57,7 +57,7 @@ public static class UserRateLimiting
     {
         var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-        if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is not null)
+        if (context.IsRestCall())
         {
             context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
             return ValueTask.CompletedTask;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Grpc.JsonTranscoding;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using Neptun.Chat.Service.Chats;
@@ -20,7 +19,7 @@ public sealed class RestContractMiddleware(RequestDelegate next, SessionReader s
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is null)
+        if (!context.IsRestCall())
         {
             await next(context);
             return;
