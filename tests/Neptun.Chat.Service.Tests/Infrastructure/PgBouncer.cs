@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Neptun.Chat.Service.Tests.Processes;
 using Npgsql;
 
 namespace Neptun.Chat.Service.Tests.Infrastructure;
@@ -64,7 +65,7 @@ public sealed class PgBouncer : IAsyncDisposable
             """);
 
         var start = new ProcessStartInfo(File.Exists("/usr/sbin/pgbouncer") ? "/usr/sbin/pgbouncer" : "pgbouncer") { RedirectStandardError = true, RedirectStandardOutput = true };
-        if (Environment.UserName == "root")
+        if (ExternalCommand.IsRoot)
         {
             start.ArgumentList.Add("--user=postgres");
         }
