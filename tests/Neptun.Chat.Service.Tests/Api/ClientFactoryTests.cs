@@ -8,7 +8,7 @@ namespace Neptun.Chat.Service.Tests.Api;
 
 /// <summary>
 /// Another .NET service's view: the Contracts project's client registered with
-/// Grpc.Net.ClientFactory as the README shows it (retry policy in the service config, a deadline
+/// Grpc.Net.ClientFactory as docs/clients.md shows it (retry policy in the service config, a deadline
 /// and the user's cookie on each call), calling the real service.
 /// </summary>
 public sealed class ClientFactoryTests(NeptunApiFixture api) : IClassFixture<NeptunApiFixture>

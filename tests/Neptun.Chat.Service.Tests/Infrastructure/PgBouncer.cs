@@ -25,7 +25,7 @@ public sealed class PgBouncer : IAsyncDisposable
     public int Port { get; }
 
     /// <summary>
-    /// A connection string to <paramref name="database"/> through the pooler, as the README tells
+    /// A connection string to <paramref name="database"/> through the pooler, as docs/operations.md tells
     /// operators to write it: no auto-prepare, which PgBouncer 1.18 cannot carry in transaction mode.
     /// </summary>
     public string ConnectionStringFor(string database) =>

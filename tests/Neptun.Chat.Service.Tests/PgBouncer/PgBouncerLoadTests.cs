@@ -6,7 +6,7 @@ namespace Neptun.Chat.Service.Tests.PgBouncer;
 
 /// <summary>
 /// Concurrent creates through a pooler with fewer server connections than the service has clients,
-/// connected as the README says: server connections change hands between transactions, which a
+/// connected as docs/operations.md says: server connections change hands between transactions, which a
 /// prepared statement would not survive.
 /// </summary>
 public sealed class PgBouncerLoadTests : IAsyncLifetime
