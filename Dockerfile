@@ -8,7 +8,7 @@ WORKDIR /src
 
 # Restore first from the project files alone, so the package layer is reused until one changes.
 # The service project is restored (not the sln, which also lists the test projects).
-COPY Directory.Build.props ./
+COPY Directory.Build.props Directory.Packages.props ./
 COPY src/Neptun.Chat.Contracts/Neptun.Chat.Contracts.csproj src/Neptun.Chat.Contracts/
 COPY src/Neptun.Session/Neptun.Session.csproj src/Neptun.Session/
 COPY src/Neptun.Chat.Service/Neptun.Chat.Service.csproj src/Neptun.Chat.Service/

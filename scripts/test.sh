@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test against a throwaway PostgreSQL cluster (Debian's pg_virtualenv), then prints
-# one closing line: "N passed, N failed". Works as root and as a normal user.
+# Checks the formatting (scripts/check-format.sh), runs every test project against a throwaway
+# PostgreSQL cluster (Debian's pg_virtualenv), then prints one closing line: "N passed, N failed".
+# Works as root and as a normal user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/postgres.sh
@@ -12,6 +13,8 @@ require_debian_command pgbouncer pgbouncer
 require_debian_command npx nodejs npm
 
 if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
+  # The code must follow .editorconfig; checked once, before any database is made.
+  scripts/check-format.sh
   # pg_virtualenv creates a cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD, runs us again, and
   # removes the cluster afterwards, whatever the outcome. -t keeps the cluster in a temporary
   # folder even as root: root's default, a cluster named "regress" under /etc/postgresql, refuses
@@ -33,7 +36,10 @@ dotnet test Neptun.Grpc.sln --configuration Release "$@" 2>&1 | tee "$log" || st
 
 sort "$NEPTUN_FIGURES_FILE"
 
-# dotnet test prints one summary per test project: "Passed!  - Failed: 0, Passed: 12, ...".
+# dotnet test prints one summary per test project: "Passed!  - Failed: 0, Passed: 12, ...,
+# Duration: 1 s - Neptun.Chat.Service.UnitTests.dll"; each project's line is repeated here, so the
+# unit tests' time stays visible, then the closing line adds them up.
+grep -E '(Passed|Failed)!  *- *Failed:' "$log" || true
 awk '
   /(Passed|Failed)!  *- *Failed:/ {
     for (i = 1; i <= NF; i++) {

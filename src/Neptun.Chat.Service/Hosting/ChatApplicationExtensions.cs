@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Database;
 using Neptun.Chat.Service.Limits;
 using Neptun.Chat.Service.Rest;
-using Microsoft.Extensions.Options;
 
 namespace Neptun.Chat.Service.Hosting;
 

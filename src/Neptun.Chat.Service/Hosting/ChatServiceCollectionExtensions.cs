@@ -1,7 +1,7 @@
 using Google.Protobuf.Reflection;
 using Google.Rpc;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Database;
 using Neptun.Chat.Service.Idempotency;

@@ -1,5 +1,5 @@
-using Grpc.AspNetCore.Server;
 using System.Diagnostics;
+using Grpc.AspNetCore.Server;
 
 namespace Neptun.Chat.Service.Telemetry;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using Grpc.Health.V1;
-using Grpc.Net.Client;
 using Grpc.Reflection.V1;
 using Neptun.Chat.Service.Tests.Infrastructure;
 

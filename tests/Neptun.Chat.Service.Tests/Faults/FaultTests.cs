@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Grpc.Core;
 using Neptun.Chat.Service.Tests.Infrastructure;
 using Xunit.Abstractions;

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Neptun.Chat.Service.Tests.Infrastructure;
 using Xunit.Abstractions;

@@ -1,5 +1,5 @@
-using Npgsql;
 using Neptun.Chat.Service.Tests.Infrastructure;
+using Npgsql;
 
 namespace Neptun.Chat.Service.Tests.Processes;
 

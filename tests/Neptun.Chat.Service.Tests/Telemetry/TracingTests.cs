@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Grpc.Core;
-using StatusCode = Grpc.Core.StatusCode;
 using Neptun.Chat.Service.Tests.Infrastructure;
 using Neptun.Chat.V1;
 using OpenTelemetry.Trace;
+using StatusCode = Grpc.Core.StatusCode;
 
 namespace Neptun.Chat.Service.Tests.Telemetry;
 
