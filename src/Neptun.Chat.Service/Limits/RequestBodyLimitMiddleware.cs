@@ -22,7 +22,7 @@ public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<Ke
         {
             if (kestrel.Value.Limits.MaxRequestBodySize is { } limit && !await BufferWithinLimitAsync(context, limit))
             {
-                await RestErrorBody.WriteAsync(context.Response, StatusCodes.Status413PayloadTooLarge, ChatErrors.PayloadTooLargeMessage);
+                await RestErrorBody.WriteAsync(context.Response, ApiErrors.PayloadTooLarge);
                 return;
             }
         }
