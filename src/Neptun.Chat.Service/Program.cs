@@ -30,9 +30,10 @@ app.MigrateDatabaseIfAsked();
 app.UseMiddleware<RequestLogMiddleware>();
 // Drops header names gRPC metadata cannot hold, before gRPC reads headers as metadata and throws.
 app.UseMiddleware<MetadataHeaderFilterMiddleware>();
-// Refuses an oversized REST body (413) before anything parses it; native gRPC keeps its own limit.
-app.UseMiddleware<RequestBodyLimitMiddleware>();
-// The web app's REST contract: 415, 201, and the error table's body in place of transcoding's.
+// Native gRPC: gRPC's own message limit (RESOURCE_EXHAUSTED) in place of Kestrel's body limit.
+app.UseMiddleware<GrpcMessageLimitMiddleware>();
+// The web app's REST contract: 413 before anything parses the body, 415, 201, and the error
+// table's body in place of transcoding's.
 app.UseMiddleware<RestContractMiddleware>();
 // Per-user rate limit (429 / RESOURCE_EXHAUSTED); inside the REST contract, which writes the REST body.
 app.UseRateLimiter();
