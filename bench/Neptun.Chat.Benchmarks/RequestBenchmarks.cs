@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Google.Rpc;
 using Microsoft.AspNetCore.Http;
 using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Rest;
@@ -10,7 +11,7 @@ namespace Neptun.Chat.Benchmarks;
 [MemoryDiagnoser]
 public class RequestBenchmarks
 {
-    private static readonly FieldViolation[] NameViolation = [new("name", "must be 3 to 256 characters long")];
+    private static readonly BadRequest.Types.FieldViolation[] NameViolation = [new() { Field = "name", Description = "must be 3 to 256 characters long" }];
     private readonly CreateProjectChatRequest _request = new() { UserId = 123, ProjectId = 7, Model = LoadSetup.Model, Name = LoadSetup.ChatName };
     private readonly DefaultHttpContext _context = new();
 
@@ -23,5 +24,5 @@ public class RequestBenchmarks
 
     [Benchmark]
     public Task WriteErrorBody() =>
-        RestErrorBody.WriteAsync(_context.Response, StatusCodes.Status400BadRequest, ChatErrors.InvalidBodyMessage, NameViolation);
+        RestErrorBody.WriteAsync(_context.Response, ApiErrors.InvalidBody, NameViolation);
 }

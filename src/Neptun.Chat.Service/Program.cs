@@ -1,5 +1,9 @@
+using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Hosting;
+using Neptun.Chat.Service.Limits;
+using Neptun.Chat.Service.Rest;
 using Neptun.Chat.Service.Session;
+using Neptun.Chat.Service.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -19,9 +23,24 @@ if (ServiceCommands.TryRun(app, args, out var exitCode))
 }
 
 app.MigrateDatabaseIfAsked();
-app.UseNeptunTelemetry();
+
+// The request path, in the order a request meets it. Routing runs first (WebApplication adds it),
+// so every step below knows the endpoint and whether the call is REST or native gRPC.
+// One log line per request; outermost, so that it logs the status the caller really gets.
+app.UseMiddleware<RequestLogMiddleware>();
+// Drops header names gRPC metadata cannot hold, before gRPC reads headers as metadata and throws.
+app.UseMiddleware<MetadataHeaderFilterMiddleware>();
+// Native gRPC: gRPC's own message limit (RESOURCE_EXHAUSTED) in place of Kestrel's body limit.
+app.UseMiddleware<GrpcMessageLimitMiddleware>();
+// The web app's REST contract: 413 before anything parses the body, 415, 201, and the error
+// table's body in place of transcoding's.
+app.UseMiddleware<RestContractMiddleware>();
+// Per-user rate limit (429 / RESOURCE_EXHAUSTED); inside the REST contract, which writes the REST body.
+app.UseRateLimiter();
+// The OpenAPI document (and the API page in Development).
+app.UseNeptunOpenApi();
+// Endpoints. Inside ChatService: ErrorInterceptor, then SessionInterceptor, then ChatApiService.
 app.MapNeptunEndpoints();
-app.MapNeptunOpenApi();
 await app.RunAsync();
 return 0;
 

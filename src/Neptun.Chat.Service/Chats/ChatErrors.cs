@@ -4,50 +4,40 @@ using Grpc.Core;
 
 namespace Neptun.Chat.Service.Chats;
 
-/// <summary>
-/// The errors of the API, as gRPC statuses. Messages are the web app's; the REST surface turns
-/// them into its documented body. None of them says more than the caller may know.
-/// </summary>
+/// <summary>The rows of <see cref="ApiErrors"/> the service and its interceptors throw, as gRPC statuses.</summary>
 public static class ChatErrors
 {
-    public const string InvalidBodyMessage = "Invalid body(model, name)";
-    public const string InvalidPathMessage = "Invalid params(user_id, project_id)";
-    public const string UnauthorizedMessage = "Unauthorized";
-    public const string ForbiddenMessage = "Forbidden";
-    public const string ProjectNotFoundMessage = "Project not found";
-    public const string RequestIdReusedMessage = "This request id was already used for a different request";
-    public const string TooManyRequestsMessage = "Too Many Requests";
-    public const string PayloadTooLargeMessage = "Request body too large";
-    public const string UnavailableMessage = "Service Unavailable";
-    public const string InternalMessage = "Internal Server Error";
-
-    public static RpcException Unauthenticated() => new(new Grpc.Core.Status(StatusCode.Unauthenticated, UnauthorizedMessage));
+    public static RpcException Unauthenticated() => ToRpcException(ApiErrors.Unauthenticated);
 
     public static RpcException InvalidPath(IEnumerable<BadRequest.Types.FieldViolation> violations) =>
-        InvalidArgument(InvalidPathMessage, violations);
+        ToRpcException(ApiErrors.InvalidPath, violations);
 
     public static RpcException InvalidBody(IEnumerable<BadRequest.Types.FieldViolation> violations) =>
-        InvalidArgument(InvalidBodyMessage, violations);
+        ToRpcException(ApiErrors.InvalidBody, violations);
 
-    public static RpcException PermissionDenied() => new(new Grpc.Core.Status(StatusCode.PermissionDenied, ForbiddenMessage));
+    public static RpcException PermissionDenied() => ToRpcException(ApiErrors.PermissionDenied);
 
-    public static RpcException ProjectNotFound() => new(new Grpc.Core.Status(StatusCode.NotFound, ProjectNotFoundMessage));
+    public static RpcException ProjectNotFound() => ToRpcException(ApiErrors.ProjectNotFound);
 
     /// <summary>A request id that an earlier, different request of the same user holds; nothing was written.</summary>
-    public static RpcException RequestIdReused() => new(new Grpc.Core.Status(StatusCode.FailedPrecondition, RequestIdReusedMessage));
+    public static RpcException RequestIdReused() => ToRpcException(ApiErrors.RequestIdReused);
 
-    public static RpcException Unavailable() => new(new Grpc.Core.Status(StatusCode.Unavailable, UnavailableMessage));
+    public static RpcException Unavailable() => ToRpcException(ApiErrors.Unavailable);
 
-    public static RpcException Internal() => new(new Grpc.Core.Status(StatusCode.Internal, InternalMessage));
+    public static RpcException Internal() => ToRpcException(ApiErrors.Internal);
 
-    private static RpcException InvalidArgument(string message, IEnumerable<BadRequest.Types.FieldViolation> violations)
+    private static RpcException ToRpcException(ApiError error) =>
+        new(new Grpc.Core.Status(error.GrpcStatus!.Value, error.Message));
+
+    // Field violations travel as google.rpc.BadRequest in the status details.
+    private static RpcException ToRpcException(ApiError error, IEnumerable<BadRequest.Types.FieldViolation> violations)
     {
         var badRequest = new BadRequest();
         badRequest.FieldViolations.AddRange(violations);
         var status = new Google.Rpc.Status
         {
-            Code = (int)Code.InvalidArgument,
-            Message = message,
+            Code = (int)error.GrpcStatus!.Value,
+            Message = error.Message,
             Details = { Any.Pack(badRequest) },
         };
         return status.ToRpcException();

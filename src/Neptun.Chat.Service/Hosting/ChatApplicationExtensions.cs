@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Database;
 using Neptun.Chat.Service.Limits;
-using Neptun.Chat.Service.Rest;
 
 namespace Neptun.Chat.Service.Hosting;
 
@@ -20,16 +19,9 @@ public static class ChatApplicationExtensions
         return app;
     }
 
-    /// <summary>ChatService (gRPC and its REST route), reflection, gRPC health, and HTTP probes.</summary>
+    /// <summary>ChatService (gRPC and its REST route), reflection, gRPC health, HTTP probes and the metrics scrape.</summary>
     public static WebApplication MapNeptunEndpoints(this WebApplication app)
     {
-        app.UseMiddleware<MetadataHeaderFilterMiddleware>();
-        app.UseMiddleware<RequestBodyLimitMiddleware>();
-        app.UseMiddleware<RestContractMiddleware>();
-
-        // After the REST contract middleware, so that a REST 429 gets the web app's error body.
-        app.UseRateLimiter();
-
         app.MapGrpcService<ChatApiService>().RequireRateLimiting(UserRateLimiting.PolicyName);
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
@@ -37,6 +29,7 @@ public static class ChatApplicationExtensions
         // Liveness asks nothing of the database; readiness does, like the gRPC health service.
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        app.MapPrometheusScrapingEndpoint(TelemetryExtensions.MetricsPath);
         return app;
     }
 }

@@ -52,8 +52,8 @@ public static class ChatServiceCollectionExtensions
     /// <summary>gRPC with JSON transcoding, reflection and health; the session check guards ChatService only.</summary>
     public static IServiceCollection AddNeptunGrpc(this IServiceCollection services)
     {
-        services.AddSingleton<UnexpectedErrorInterceptor>();
-        services.AddGrpc(options => options.Interceptors.Add<UnexpectedErrorInterceptor>())
+        services.AddSingleton<ErrorInterceptor>();
+        services.AddGrpc(options => options.Interceptors.Add<ErrorInterceptor>())
             .AddJsonTranscoding(options =>
             {
                 // Lets transcoding write the field violations that InvalidArgument carries.

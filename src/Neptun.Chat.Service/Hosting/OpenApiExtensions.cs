@@ -1,5 +1,5 @@
 using Microsoft.OpenApi.Models;
-using Neptun.Chat.Service.OpenApi;
+using Neptun.Chat.Service.Rest;
 using Neptun.Chat.V1;
 
 namespace Neptun.Chat.Service.Hosting;
@@ -37,7 +37,7 @@ public static class OpenApiExtensions
     }
 
     /// <summary>The document always; the interactive page only in Development.</summary>
-    public static WebApplication MapNeptunOpenApi(this WebApplication app)
+    public static WebApplication UseNeptunOpenApi(this WebApplication app)
     {
         app.UseSwagger(options => options.RouteTemplate = "openapi/{documentName}.json");
         if (app.Environment.IsDevelopment())

@@ -42,14 +42,6 @@ public static class TelemetryExtensions
         return builder;
     }
 
-    /// <summary>The Prometheus scrape endpoint and the one log line per request.</summary>
-    public static WebApplication UseNeptunTelemetry(this WebApplication app)
-    {
-        app.UseMiddleware<RequestLogMiddleware>();
-        app.MapPrometheusScrapingEndpoint(MetricsPath);
-        return app;
-    }
-
     /// <summary>Probes and scrapes come every few seconds and say nothing about callers.</summary>
     public static bool IsOperationalPath(PathString path) =>
         path.StartsWithSegments("/healthz") || path.StartsWithSegments(MetricsPath) || path.StartsWithSegments("/grpc.health.v1.Health");

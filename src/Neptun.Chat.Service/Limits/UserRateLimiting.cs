@@ -26,7 +26,7 @@ public static class UserRateLimiting
 
         services.AddRateLimiter(options =>
         {
-            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.RejectionStatusCode = ApiErrors.TooManyRequests.RestStatus;
             options.AddPolicy(PolicyName, Partition);
             options.OnRejected = (context, cancellationToken) => RejectAsync(context.HttpContext, context.Lease, cancellationToken);
         });
@@ -50,7 +50,7 @@ public static class UserRateLimiting
         });
     }
 
-    // REST gets 429 with Retry-After (the REST contract middleware writes the web app's body);
+    // REST gets 429 with Retry-After (the REST contract middleware, outside, writes the row);
     // native gRPC gets RESOURCE_EXHAUSTED as a trailers-only response, with gRPC's retry pushback.
     private static ValueTask RejectAsync(HttpContext context, RateLimitLease lease, CancellationToken cancellationToken)
     {
@@ -59,13 +59,14 @@ public static class UserRateLimiting
         if (context.IsRestCall())
         {
             context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            NeptunRequestFeature.Of(context).Error = ApiErrors.TooManyRequests;
             return ValueTask.CompletedTask;
         }
 
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/grpc";
-        context.Response.Headers["grpc-status"] = ((int)Grpc.Core.StatusCode.ResourceExhausted).ToString(CultureInfo.InvariantCulture);
-        context.Response.Headers["grpc-message"] = ChatErrors.TooManyRequestsMessage;
+        context.Response.Headers["grpc-status"] = ((int)ApiErrors.TooManyRequests.GrpcStatus!.Value).ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers["grpc-message"] = ApiErrors.TooManyRequests.Message;
         context.Response.Headers["grpc-retry-pushback-ms"] = (seconds * 1000).ToString(CultureInfo.InvariantCulture);
         return new ValueTask(context.Response.CompleteAsync());
     }

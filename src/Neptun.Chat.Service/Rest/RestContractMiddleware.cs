@@ -1,5 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Session;
@@ -8,11 +10,13 @@ using Neptun.Session;
 namespace Neptun.Chat.Service.Rest;
 
 /// <summary>
-/// Makes the transcoded REST route behave as the web app's documented endpoint: 415 for a body that
-/// is not JSON, 201 on success, and the web app's error body instead of transcoding's
-/// <c>google.rpc.Status</c> JSON. Native gRPC calls pass through untouched.
+/// Makes the transcoded REST route behave as the web app's documented endpoint: 413 for a body over
+/// Kestrel's limit, 415 for a body that is not JSON, 201 on success, and the web app's error body for the row of <see cref="ApiErrors"/>
+/// the call failed with, instead of transcoding's <c>google.rpc.Status</c> JSON. Native gRPC calls
+/// pass through untouched.
 /// </summary>
-public sealed class RestContractMiddleware(RequestDelegate next, SessionReader sessionReader, ILogger<RestContractMiddleware> logger)
+public sealed class RestContractMiddleware(
+    RequestDelegate next, SessionReader sessionReader, IOptions<KestrelServerOptions> kestrel, ILogger<RestContractMiddleware> logger)
 {
     private const string UserIdRouteValue = "user_id";
     private const string ProjectIdRouteValue = "project_id";
@@ -25,9 +29,15 @@ public sealed class RestContractMiddleware(RequestDelegate next, SessionReader s
             return;
         }
 
+        if (kestrel.Value.Limits.MaxRequestBodySize is { } limit && !await BufferBodyWithinLimitAsync(context, limit))
+        {
+            await RestErrorBody.WriteAsync(context.Response, ApiErrors.PayloadTooLarge);
+            return;
+        }
+
         if (!IsJson(context.Request.ContentType))
         {
-            await RestErrorBody.WriteAsync(context.Response, StatusCodes.Status415UnsupportedMediaType, "Content-Type must be application/json");
+            await RestErrorBody.WriteAsync(context.Response, ApiErrors.UnsupportedMediaType);
             return;
         }
 
@@ -48,7 +58,7 @@ public sealed class RestContractMiddleware(RequestDelegate next, SessionReader s
             context.Features.Set(responseBodyFeature);
             Log.UnexpectedFailure(logger, context.Request.Path, exception);
             context.Response.Clear();
-            await RestErrorBody.WriteAsync(context.Response, StatusCodes.Status500InternalServerError, ChatErrors.InternalMessage);
+            await RestErrorBody.WriteAsync(context.Response, ApiErrors.Internal);
             return;
         }
         finally
@@ -57,56 +67,80 @@ public sealed class RestContractMiddleware(RequestDelegate next, SessionReader s
         }
 
         var status = context.Response.StatusCode;
-        if (status < 400)
+        if (status >= 400)
         {
-            if (status == StatusCodes.Status200OK)
-            {
-                context.Response.StatusCode = StatusCodes.Status201Created;
-            }
-
-            context.Response.ContentLength = buffer.Length;
-            await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted);
+            await WriteErrorAsync(context, status);
             return;
         }
 
-        var grpcStatus = GrpcStatusJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
-
-        // A request id reused for another request: the Idempotency-Key draft's 422, not transcoding's 400.
-        if (grpcStatus.Code == (int)Grpc.Core.StatusCode.FailedPrecondition)
+        if (status == StatusCodes.Status200OK)
         {
-            status = StatusCodes.Status422UnprocessableEntity;
+            context.Response.StatusCode = StatusCodes.Status201Created;
         }
 
-        await WriteErrorAsync(context, status, grpcStatus);
+        context.Response.ContentLength = buffer.Length;
+        await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted);
     }
 
-    private Task WriteErrorAsync(HttpContext context, int status, GrpcStatusJson grpcStatus)
+    private Task WriteErrorAsync(HttpContext context, int status)
     {
-        if (context.WasSessionChecked())
+        // The service, its interceptors or the rate limiter refused the call and said with which row.
+        if (context.Features.Get<NeptunRequestFeature>() is { Error: { } error } feature)
         {
-            // The service's own error: its message is meant for callers, except for a 5xx, which says no more than its name.
-            var message = status >= 500 ? Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) : grpcStatus.Message;
-            return RestErrorBody.WriteAsync(context.Response, status, message, grpcStatus.FieldViolations);
+            return RestErrorBody.WriteAsync(context.Response, error, feature.FieldViolations);
         }
 
+        // Otherwise transcoding refused the request before the session was read. A body it cannot
+        // read may be refused first; a bad path may not, or a caller without a session would learn about it.
         if (status != StatusCodes.Status400BadRequest)
         {
-            return RestErrorBody.WriteAsync(context.Response, status, Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status));
+            return RestErrorBody.WriteAsync(context.Response, status);
         }
 
-        // Transcoding refused the request before the session was read. A body it cannot read may be
-        // refused first; a bad path may not, or a caller without a session would learn about it.
-        if (PathIsReadable(context))
-        {
-            return RestErrorBody.WriteAsync(context.Response, status, ChatErrors.InvalidBodyMessage);
-        }
-
-        return HasValidSession(context)
-            ? RestErrorBody.WriteAsync(context.Response, status, ChatErrors.InvalidPathMessage)
-            : RestErrorBody.WriteAsync(context.Response, StatusCodes.Status401Unauthorized, ChatErrors.UnauthorizedMessage);
+        var refusal = PathIsReadable(context) ? ApiErrors.InvalidBody
+            : sessionReader.ReadSession(context).IsAuthenticated ? ApiErrors.InvalidPath
+            : ApiErrors.Unauthenticated;
+        return RestErrorBody.WriteAsync(context.Response, refusal);
     }
 
-    private bool HasValidSession(HttpContext context) => sessionReader.ReadSession(context).IsAuthenticated;
+    /// <summary>
+    /// False when the body is over the limit: by its Content-Length, unread, or else once limit + 1
+    /// bytes are read. The body is read here, before transcoding, because transcoding would report
+    /// an over-long chunked body as bad JSON.
+    /// </summary>
+    private static async Task<bool> BufferBodyWithinLimitAsync(HttpContext context, long limit)
+    {
+        var request = context.Request;
+        if (request.ContentLength > limit)
+        {
+            return false;
+        }
+
+        var buffer = new MemoryStream();
+        context.Response.RegisterForDispose(buffer);
+        try
+        {
+            var chunk = new byte[8192];
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    return false;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return false;
+        }
+
+        buffer.Position = 0;
+        request.Body = buffer;
+        return true;
+    }
 
     private static bool PathIsReadable(HttpContext context) =>
         IsInt32(context.Request.RouteValues[UserIdRouteValue]) && IsInt32(context.Request.RouteValues[ProjectIdRouteValue]);

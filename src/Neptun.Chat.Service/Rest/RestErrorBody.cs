@@ -1,11 +1,10 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using FieldViolation = Google.Rpc.BadRequest.Types.FieldViolation;
 using Microsoft.AspNetCore.WebUtilities;
+using Neptun.Chat.Service.Chats;
 
 namespace Neptun.Chat.Service.Rest;
-
-/// <summary>One field a request got wrong, as the REST error body lists it under <c>data</c>.</summary>
-public readonly record struct FieldViolation(string Field, string Description);
 
 /// <summary>
 /// Writes the web app's error body: <c>{"statusCode","statusMessage","message","data"?}</c>.
@@ -15,7 +14,15 @@ public static class RestErrorBody
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static async Task WriteAsync(HttpResponse response, int statusCode, string message, IReadOnlyList<FieldViolation>? violations = null)
+    /// <summary>A row of the error table, with the fields it names under <c>data.fieldViolations</c>.</summary>
+    public static Task WriteAsync(HttpResponse response, ApiError error, IReadOnlyList<FieldViolation>? violations = null) =>
+        WriteAsync(response, error.RestStatus, error.Message, violations);
+
+    /// <summary>A status outside the table: its reason phrase is all the caller learns.</summary>
+    public static Task WriteAsync(HttpResponse response, int statusCode) =>
+        WriteAsync(response, statusCode, ReasonPhrases.GetReasonPhrase(statusCode), null);
+
+    private static async Task WriteAsync(HttpResponse response, int statusCode, string message, IReadOnlyList<FieldViolation>? violations)
     {
         response.StatusCode = statusCode;
         response.ContentType = "application/json; charset=utf-8";

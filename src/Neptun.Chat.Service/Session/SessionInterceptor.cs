@@ -14,7 +14,6 @@ public sealed class SessionInterceptor(SessionReader reader, ILogger<SessionInte
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        context.MarkSessionChecked();
         var result = reader.ReadSession(context.GetHttpContext());
         if (result.User is not { } user)
         {

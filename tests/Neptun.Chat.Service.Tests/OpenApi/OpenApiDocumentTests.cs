@@ -15,19 +15,22 @@ public sealed class OpenApiDocumentTests(NeptunApiFixture api) : IClassFixture<N
     private const string RedoclyCli = "@redocly/cli@2.77.0";
 
     [Fact]
-    public async Task The_route_has_snake_case_path_ids_and_a_body_of_only_model_and_name_with_the_models_as_an_enum()
+    public async Task The_route_has_snake_case_path_ids_the_idempotency_key_and_a_body_of_model_name_and_request_id_with_the_models_as_an_enum()
     {
         var document = await DocumentAsync();
         var operation = document.GetProperty("paths").GetProperty(RoutePath).GetProperty("post");
 
         var parameters = operation.GetProperty("parameters").EnumerateArray().ToList();
-        Assert.Equal(["user_id", "project_id"], parameters.Select(p => p.GetProperty("name").GetString()));
-        Assert.All(parameters, p => Assert.Equal("path", p.GetProperty("in").GetString()));
+        Assert.Equal(["user_id:path", "project_id:path", "Idempotency-Key:header"], parameters.Select(p => $"{p.GetProperty("name").GetString()}:{p.GetProperty("in").GetString()}"));
         Assert.All(parameters, p => Assert.False(string.IsNullOrEmpty(p.GetProperty("description").GetString())));
+        Assert.False(parameters[2].TryGetProperty("required", out var required) && required.GetBoolean());
+        Assert.Equal("uuid", parameters[2].GetProperty("schema").GetProperty("format").GetString());
 
         Assert.True(operation.GetProperty("requestBody").GetProperty("required").GetBoolean());
+        Assert.DoesNotContain("Only `model` and `name`", operation.GetProperty("requestBody").GetProperty("description").GetString(), StringComparison.Ordinal);
         var body = Resolve(document, operation.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema"));
-        Assert.Equal(["model", "name"], body.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal(["model", "name", "request_id"], body.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("uuid", body.GetProperty("properties").GetProperty("request_id").GetProperty("format").GetString());
         Assert.Equal(["model", "name"], body.GetProperty("required").EnumerateArray().Select(p => p.GetString()).Order());
         var models = body.GetProperty("properties").GetProperty("model").GetProperty("enum").EnumerateArray().Select(m => m.GetString()).ToList();
         Assert.Contains(NeptunApiFixture.ValidModel, models);
@@ -39,12 +42,16 @@ public sealed class OpenApiDocumentTests(NeptunApiFixture api) : IClassFixture<N
     }
 
     [Fact]
-    public async Task Success_is_201_with_the_snake_case_chat_and_each_error_status_has_the_web_apps_error_body()
+    public async Task Success_is_201_with_the_snake_case_chat_and_every_status_the_route_answers_has_the_web_apps_error_body()
     {
         var document = await DocumentAsync();
         var responses = document.GetProperty("paths").GetProperty(RoutePath).GetProperty("post").GetProperty("responses");
 
-        Assert.Equal(["201", "400", "401", "403", "404", "415", "500", "503"], responses.EnumerateObject().Select(r => r.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["201", "400", "401", "403", "404", "413", "415", "422", "429", "500", "503"],
+            responses.EnumerateObject().Select(r => r.Name).Order(StringComparer.Ordinal));
+        Assert.Contains("Invalid params(user_id, project_id)", responses.GetProperty("400").GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.True(responses.GetProperty("429").GetProperty("headers").TryGetProperty("Retry-After", out _));
         var created = Resolve(document, responses.GetProperty("201").GetProperty("content").GetProperty("application/json").GetProperty("schema"));
         var chat = Resolve(document, created.GetProperty("properties").GetProperty("chat"));
         Assert.Equal(

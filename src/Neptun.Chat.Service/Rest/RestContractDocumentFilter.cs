@@ -6,12 +6,13 @@ using Neptun.Chat.V1;
 using Neptun.Session;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
-namespace Neptun.Chat.Service.OpenApi;
+namespace Neptun.Chat.Service.Rest;
 
 /// <summary>
 /// Makes the document that Grpc.Swagger generates from the proto describe the REST route as it
-/// really behaves (RestContractMiddleware): a body of only <c>model</c> and <c>name</c>, 201 on
-/// success, the web app's error body for each documented status, and the session cookie.
+/// really behaves (RestContractMiddleware): a body of <c>model</c>, <c>name</c> and <c>request_id</c>,
+/// the <c>Idempotency-Key</c> header, 201 on success, the web app's error body for every status of
+/// <see cref="ApiErrors"/>, and the session cookie.
 /// </summary>
 public sealed class RestContractDocumentFilter(AiModelCatalog models, ILogger<RestContractDocumentFilter> logger) : IDocumentFilter
 {
@@ -22,18 +23,6 @@ public sealed class RestContractDocumentFilter(AiModelCatalog models, ILogger<Re
     private const string FieldViolationSchema = "FieldViolation";
     private const string RequestSchema = nameof(CreateProjectChatRequest);
     private static readonly TimeSpan ModelLookupBudget = TimeSpan.FromSeconds(2);
-
-    // Status, its meaning for this route (the README's error table), and whether a body is ever refused with it.
-    private static readonly (int Status, string Description)[] Errors =
-    [
-        (400, $"The body is not JSON or of the wrong JSON types, `model`/`name` is missing or invalid (`{ChatErrors.InvalidBodyMessage}`, with `data.fieldViolations`), or a path id is not a positive 32-bit integer (`{ChatErrors.InvalidPathMessage}`)."),
-        (401, "No `neptun-session`, or a seal that is malformed, tampered, expired, sealed with another password, or holds no user."),
-        (403, "`user_id` is not the session's user."),
-        (404, "The project does not exist or belongs to someone else (one answer for both)."),
-        (415, "The Content-Type is not `application/json`."),
-        (500, "Anything unexpected; no detail is given."),
-        (503, "The database is unreachable."),
-    ];
 
     public void Apply(OpenApiDocument swaggerDoc, DocumentFilterContext context)
     {
@@ -89,10 +78,19 @@ public sealed class RestContractDocumentFilter(AiModelCatalog models, ILogger<Re
             parameter.Schema.Minimum = 1;
         }
 
+        operation.Parameters.Add(new OpenApiParameter
+        {
+            Name = "Idempotency-Key",
+            In = ParameterLocation.Header,
+            Required = false,
+            Description = "A request id (a UUID, bare or quoted), as `request_id` may also give it: the same user repeating a request with it within the retention gets the first answer, and nothing is written twice.",
+            Schema = new OpenApiSchema { Type = "string", Format = "uuid" },
+        });
+
         operation.RequestBody = new OpenApiRequestBody
         {
             Required = true,
-            Description = "Only `model` and `name` are read; unknown fields are ignored, and the path's ids win over any in the body.",
+            Description = "`model` and `name` are required and `request_id` is optional; unknown fields are ignored, and the path's ids win over any in the body.",
             Content = { ["application/json"] = new OpenApiMediaType { Schema = Reference(BodySchema) } },
         };
 
@@ -104,13 +102,23 @@ public sealed class RestContractDocumentFilter(AiModelCatalog models, ILogger<Re
                 Content = { ["application/json"] = new OpenApiMediaType { Schema = Reference(nameof(CreateProjectChatResponse)) } },
             },
         };
-        foreach (var (status, description) in Errors)
+        foreach (var rows in ApiErrors.All.GroupBy(error => error.RestStatus).OrderBy(rows => rows.Key))
         {
-            operation.Responses[status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new OpenApiResponse
+            var response = new OpenApiResponse
             {
-                Description = description,
+                Description = string.Join("\n\n", rows.Select(error => $"`{error.Message}`: {error.Case}.")),
                 Content = { ["application/json"] = new OpenApiMediaType { Schema = Reference(ErrorSchema) } },
             };
+            if (rows.Contains(ApiErrors.TooManyRequests))
+            {
+                response.Headers["Retry-After"] = new OpenApiHeader
+                {
+                    Description = "Seconds until the user's next window.",
+                    Schema = new OpenApiSchema { Type = "integer", Minimum = 1 },
+                };
+            }
+
+            operation.Responses[rows.Key.ToString(System.Globalization.CultureInfo.InvariantCulture)] = response;
         }
 
         operation.Security =
@@ -124,6 +132,8 @@ public sealed class RestContractDocumentFilter(AiModelCatalog models, ILogger<Re
     {
         var model = request.Properties["model"];
         var name = request.Properties["name"];
+        var requestId = request.Properties["request_id"];
+        requestId.Format = "uuid";
         model.Enum = [.. KnownModels().Select(value => (IOpenApiAny)new OpenApiString(value))];
         name.MinLength = CreateProjectChatValidator.MinNameLength;
         name.MaxLength = CreateProjectChatValidator.MaxNameLength;
@@ -132,7 +142,7 @@ public sealed class RestContractDocumentFilter(AiModelCatalog models, ILogger<Re
             Type = "object",
             Description = "The chat to create.",
             Required = new SortedSet<string> { "model", "name" },
-            Properties = new Dictionary<string, OpenApiSchema> { ["model"] = model, ["name"] = name },
+            Properties = new Dictionary<string, OpenApiSchema> { ["model"] = model, ["name"] = name, ["request_id"] = requestId },
         };
     }
 
@@ -184,7 +194,7 @@ public sealed class RestContractDocumentFilter(AiModelCatalog models, ILogger<Re
             ["data"] = new()
             {
                 Type = "object",
-                Description = "Present on a 400 caused by the body's fields.",
+                Description = "Present on a 400 that names the fields at fault.",
                 Properties = new Dictionary<string, OpenApiSchema>
                 {
                     ["fieldViolations"] = new() { Type = "array", Items = Reference(FieldViolationSchema) },

@@ -1,0 +1,26 @@
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Http.Features;
+using Neptun.Chat.Service.Rest;
+
+namespace Neptun.Chat.Service.Limits;
+
+/// <summary>
+/// Leaves a native gRPC call to gRPC's own message limit (set to Kestrel's body limit), which reads
+/// a message's length prefix first and answers RESOURCE_EXHAUSTED, as gRPC clients expect; Kestrel's
+/// limit counts the whole body instead. A REST call keeps Kestrel's limit: the REST contract
+/// enforces it with the web app's 413.
+/// </summary>
+public sealed class GrpcMessageLimitMiddleware(RequestDelegate next)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (!context.IsRestCall()
+            && context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null
+            && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = null;
+        }
+
+        return next(context);
+    }
+}
