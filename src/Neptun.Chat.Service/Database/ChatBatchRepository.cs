@@ -37,9 +37,10 @@ public sealed class ChatBatchRepository(NpgsqlDataSource dataSource)
     //
     // Chat ids are drawn from the chat table's own sequence up front, so that the request id
     // record (which keeps the chat it names) can be inserted before the chat: ON CONFLICT DO NOTHING
-    // on it, and only the creates whose record went in write a chat. A request id that another
-    // transaction recorded while this one ran thus writes no second chat and fails no other create
-    // of the batch; it comes back as 'run alone' and the caller's create reads the other's chat.
+    // on it, and only the creates whose own record went in (matched by chat id) write a chat. A
+    // request id that another transaction recorded while this one ran, or that a batch carries
+    // twice, thus writes no second chat and fails no other create of the batch; it comes back as
+    // 'run alone' and the caller's create then reads the chat of the request that recorded it.
     // Records go in ordered by key, so that two batches with the same ids cannot deadlock.
     // MATERIALIZED keeps each nextval() to one call per create. Times are UTC, as in the single
     // statement; now() is one value for the whole statement, so the chat, its link, its record and
@@ -68,12 +69,12 @@ public sealed class ChatBatchRepository(NpgsqlDataSource dataSource)
             WHERE request_id IS NOT NULL
             ORDER BY user_id, request_id
             ON CONFLICT (user_id, request_id) DO NOTHING
-            RETURNING user_id, request_id
+            RETURNING chat_id
         ), creatable AS MATERIALIZED (
             SELECT owned.ord, owned.user_id, owned.project_id, owned.model, owned.name, owned.chat_id
             FROM owned
             WHERE owned.request_id IS NULL
-               OR EXISTS (SELECT 1 FROM recorded_request r WHERE r.user_id = owned.user_id AND r.request_id = owned.request_id)
+               OR EXISTS (SELECT 1 FROM recorded_request WHERE recorded_request.chat_id = owned.chat_id)
         ), created_chat AS (
             INSERT INTO public.chat_conversation (id, name, model, neptun_user_id, created_at, updated_at)
             SELECT chat_id, name, model::public.ai_model_enum, user_id, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
