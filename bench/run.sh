@@ -72,8 +72,9 @@ dotnet "$work/service/Neptun.Chat.Service.dll" migrate >/dev/null
 psql -q -v ON_ERROR_STOP=1 -f bench/seed.sql >/dev/null
 echo "Growing the history to $history_chats chats and analysing it..." >&2
 psql -q -v ON_ERROR_STOP=1 -v target="$history_chats" -f bench/grow.sql >/dev/null
-# The parent of any backend is the postmaster (field 4 of /proc/PID/stat).
-postmaster_pid=$(awk '{ sub(/^.*\) /, ""); print $2 }' "/proc/$(psql -Atc 'SELECT pg_backend_pid()')/stat" 2>/dev/null) \
+# The checkpointer lives as long as the server, and its parent is the postmaster (field 4 of /proc/PID/stat).
+postmaster_pid=$(awk '{ sub(/^.*\) /, ""); print $2 }' \
+  "/proc/$(psql -Atc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")/stat" 2>/dev/null) \
   || { echo "bench: cannot read PostgreSQL's processes from /proc (is it on this machine?)" >&2; exit 1; }
 tools seal-cookies 1000 "$work/cookies"
 export BENCH_COOKIES="$work/cookies"
