@@ -39,9 +39,9 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Information, "{HttpMethod} {Route} answered {StatusCode} (gRPC {GrpcStatus}) for user {UserId} in {DurationMs:0.0} ms")]
     public static partial void RequestCompleted(ILogger logger, string httpMethod, string route, int statusCode, string? grpcStatus, int? userId, double durationMs);
 
-    [LoggerMessage(13, LogLevel.Warning, "A batch of {Count} creates failed (SQLSTATE {SqlState}); each runs alone")]
-    public static partial void BatchRunAlone(ILogger logger, int count, string sqlState);
-
     [LoggerMessage(12, LogLevel.Warning, "OpenAPI document written without the model enum: the database did not answer ({ExceptionType})")]
     public static partial void OpenApiModelsUnavailable(ILogger logger, string exceptionType);
+
+    [LoggerMessage(13, LogLevel.Warning, "A batch of {Count} creates failed (SQLSTATE {SqlState}); each runs alone")]
+    public static partial void BatchRunAlone(ILogger logger, int count, string sqlState);
 }
