@@ -1,8 +1,10 @@
--- Brings the chat tables to 1,000,000 chats (and their project links) spread over every project.
+-- Brings the chat tables to :target chats (psql -v target=N), with their project links spread over
+-- every project, then analyses them: a load test must start on a history of production's size
+-- with statistics that know it, or PostgreSQL plans (and caches) scans made for near-empty tables.
 WITH chats AS (
     INSERT INTO public.chat_conversation (name, model, neptun_user_id)
     SELECT 'Older chat ' || g, 'google/gemma-2-27b-it', (g % 1000) + 1
-    FROM generate_series(1, 1000000 - (SELECT count(*) FROM public.chat_conversation)) AS g
+    FROM generate_series(1, :target - (SELECT count(*) FROM public.chat_conversation)) AS g
     RETURNING id, neptun_user_id
 )
 INSERT INTO public.project_chat_conversation (project_id, chat_conversation_id)

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # The load benchmark: REST (wrk), native gRPC (h2load) and the same SQL in pgbench, side by side
 # against one throwaway PostgreSQL with fsync on, printing one table with each surface's ratio to
-# pgbench. Not part of scripts/test.sh: it runs for minutes.
+# pgbench, the service's and PostgreSQL's CPU per request. The service runs twice, side by side:
+# with group commit (the default) and without (Database__MaxBatchSize=1), so that every round
+# compares both in the same run. The database starts with a production-sized, analysed history
+# (1,000 users x 5 projects, 200,000 chats). Not part of scripts/test.sh: it runs for minutes.
 #
-#   bench/run.sh            16 and 64 connections (about 5 minutes)
-#   bench/run.sh --all      also 1, 4 and 256 connections, then 16 and 64 again with 1,000,000
-#                           chats already stored (about 12 minutes)
+#   bench/run.sh            16, 64 and 256 connections (about 10 minutes)
+#   bench/run.sh --all      also 1 and 4 connections, then 16 and 64 again with 1,000,000
+#                           chats already stored (about 20 minutes)
 #   bench/run.sh --soak     REST at 16 connections for 5 minutes, printing the service's RSS
 #   bench/run.sh --profile  REST then gRPC at 16 connections while `perf` samples the service,
 #                           printing the hottest .NET and native frames of each (where the time goes)
 #
 # Environment: BENCH_CONNECTIONS (e.g. "16"), BENCH_SECONDS (20), BENCH_WARMUP_SECONDS (5, before
 # each round), BENCH_START_WARMUP_SECONDS (20, each service surface once after start),
-# BENCH_REST_PORT (24080), BENCH_GRPC_PORT (24081).
+# BENCH_BATCHING ("on off": which services run; --soak and --profile use the first),
+# BENCH_HISTORY_CHATS (200000), BENCH_REST_PORT (24080), BENCH_GRPC_PORT (24081; the service
+# without batching listens on these plus 2).
 set -Eeuo pipefail
 # A failed step must say where: several run in command substitutions, which set -e ends silently.
 trap 'echo "bench: failed at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
@@ -40,12 +45,14 @@ fi
 seconds=${BENCH_SECONDS:-20}
 warmup=${BENCH_WARMUP_SECONDS:-5}
 start_warmup=${BENCH_START_WARMUP_SECONDS:-20}
-rest_port=${BENCH_REST_PORT:-24080}
-grpc_port=${BENCH_GRPC_PORT:-24081}
+batching_modes=${BENCH_BATCHING:-"on off"}
+history_chats=${BENCH_HISTORY_CHATS:-200000}
 work=$(mktemp -d)
-service_pid=""
+declare -A service_pids=()
+service_pid="" rest_port="" grpc_port=""
 cleanup() {
-  if [ -n "$service_pid" ]; then kill "$service_pid" 2>/dev/null || true; wait "$service_pid" 2>/dev/null || true; fi
+  local pid
+  for pid in "${service_pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -63,30 +70,53 @@ tools() { dotnet "$work/tools/Neptun.Chat.Benchmarks.dll" "$@"; }
 
 dotnet "$work/service/Neptun.Chat.Service.dll" migrate >/dev/null
 psql -q -v ON_ERROR_STOP=1 -f bench/seed.sql >/dev/null
+echo "Growing the history to $history_chats chats and analysing it..." >&2
+psql -q -v ON_ERROR_STOP=1 -v target="$history_chats" -f bench/grow.sql >/dev/null
+# The checkpointer lives as long as the server, and its parent is the postmaster (field 4 of /proc/PID/stat).
+postmaster_pid=$(awk '{ sub(/^.*\) /, ""); print $2 }' \
+  "/proc/$(psql -Atc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")/stat" 2>/dev/null) \
+  || { echo "bench: cannot read PostgreSQL's processes from /proc (is it on this machine?)" >&2; exit 1; }
 tools seal-cookies 1000 "$work/cookies"
 export BENCH_COOKIES="$work/cookies"
 write_pgbench_script src/Neptun.Chat.Service/Database/ChatRepository.cs "$work/create-chat.sql"
 
+# Makes the service with batching on or off the one the load functions measure.
+use_service() { # on|off
+  service_pid=${service_pids[$1]:-}
+  local offset; offset=$([ "$1" = on ] && echo 0 || echo 2)
+  rest_port=$(( ${BENCH_REST_PORT:-24080} + offset ))
+  grpc_port=$(( ${BENCH_GRPC_PORT:-24081} + offset ))
+}
+
 # From its own folder, as deployed, so that it reads its appsettings.json (endpoint protocols, log levels).
 # The per-user rate limit (60 creates a minute by default) would turn most of the load into 429s:
 # it is lifted here, since the benchmark measures what a create costs, not the limiter.
-(cd "$work/service" \
-  && RateLimiting__PermitLimit=1000000000 \
-     DOTNET_PerfMapEnabled="$([ "$mode" = --profile ] && echo 1 || echo 0)" \
-     DOTNET_EnableWriteXorExecute="$([ "$mode" = --profile ] && echo 0 || echo 1)" \
-     Kestrel__Endpoints__Rest__Url="http://127.0.0.1:$rest_port" \
-     Kestrel__Endpoints__Grpc__Url="http://127.0.0.1:$grpc_port" \
-     exec dotnet Neptun.Chat.Service.dll) >"$work/service.log" 2>&1 &
-service_pid=$!
-wait_until_ready "http://127.0.0.1:$rest_port/healthz/ready"
+start_service() { # on|off
+  use_service "$1"
+  (cd "$work/service" \
+    && RateLimiting__PermitLimit=1000000000 \
+       Database__MaxBatchSize="$([ "$1" = on ] && echo "${Database__MaxBatchSize:-64}" || echo 1)" \
+       DOTNET_PerfMapEnabled="$([ "$mode" = --profile ] && echo 1 || echo 0)" \
+       DOTNET_EnableWriteXorExecute="$([ "$mode" = --profile ] && echo 0 || echo 1)" \
+       Kestrel__Endpoints__Rest__Url="http://127.0.0.1:$rest_port" \
+       Kestrel__Endpoints__Grpc__Url="http://127.0.0.1:$grpc_port" \
+       exec dotnet Neptun.Chat.Service.dll) >"$work/service-$1.log" 2>&1 &
+  service_pids[$1]=$!
+  service_pid=$!
+  wait_until_ready "http://127.0.0.1:$rest_port/healthz/ready"
+}
 
-# Every surface once right after start (pools, prepared statements, and the JIT: tiered
-# compilation keeps recompiling hot methods for tens of seconds after start, and with a 5 s
-# warm-up bench/run.sh --profile found 9-16 % of the first round's service CPU in the JIT),
-# before any round counts.
 run_pgbench 16 "$warmup" >/dev/null
-run_rest 16 "$start_warmup" >/dev/null
-run_grpc 16 "$start_warmup" >/dev/null
+for batching in $batching_modes; do
+  start_service "$batching"
+  # Every surface once right after start (pools, prepared statements, and the JIT: tiered
+  # compilation keeps recompiling hot methods for tens of seconds after start, and with a 5 s
+  # warm-up bench/run.sh --profile found 9-16 % of the first round's service CPU in the JIT),
+  # before any round counts.
+  run_rest 16 "$start_warmup" >/dev/null
+  run_grpc 16 "$start_warmup" >/dev/null
+done
+use_service "${batching_modes%% *}"
 
 if [ "$mode" = --soak ]; then
   soak_rest 16 300
@@ -103,17 +133,20 @@ results="$work/results.tsv"
 round() { # CONNECTIONS DATA-LABEL
   run_pgbench "$1" "$warmup" >/dev/null
   local pgbench_line; pgbench_line=$(run_pgbench "$1" "$seconds")
-  record "$results" pgbench "$1" "$2" "$pgbench_line" "$pgbench_line"
-  run_rest "$1" "$warmup" >/dev/null
-  record "$results" REST "$1" "$2" "$(run_rest "$1" "$seconds")" "$pgbench_line"
-  run_grpc "$1" "$warmup" >/dev/null
-  record "$results" gRPC "$1" "$2" "$(run_grpc "$1" "$seconds")" "$pgbench_line"
+  record "$results" pgbench - "$1" "$2" "$pgbench_line" "$pgbench_line"
+  for batching in $batching_modes; do
+    use_service "$batching"
+    run_rest "$1" "$warmup" >/dev/null
+    record "$results" REST "$batching" "$1" "$2" "$(run_rest "$1" "$seconds")" "$pgbench_line"
+    run_grpc "$1" "$warmup" >/dev/null
+    record "$results" gRPC "$batching" "$1" "$2" "$(run_grpc "$1" "$seconds")" "$pgbench_line"
+  done
 }
 
 if [ "$mode" = --all ]; then
   connections=${BENCH_CONNECTIONS:-"1 4 16 64 256"}
 else
-  connections=${BENCH_CONNECTIONS:-"16 64"}
+  connections=${BENCH_CONNECTIONS:-"16 64 256"}
 fi
 start_chats=$(psql -Atc "SELECT count(*) FROM public.chat_conversation")
 for c in $connections; do
@@ -122,7 +155,7 @@ done
 
 if [ "$mode" = --all ]; then
   echo "Growing the database to 1,000,000 chats..." >&2
-  psql -q -v ON_ERROR_STOP=1 -f bench/grow.sql >/dev/null
+  psql -q -v ON_ERROR_STOP=1 -v target=1000000 -f bench/grow.sql >/dev/null
   for c in 16 64; do
     round "$c" "$(( $(psql -Atc "SELECT count(*) FROM public.chat_conversation") / 1000 ))k"
   done

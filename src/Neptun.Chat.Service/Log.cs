@@ -41,4 +41,7 @@ internal static partial class Log
 
     [LoggerMessage(12, LogLevel.Warning, "OpenAPI document written without the model enum: the database did not answer ({ExceptionType})")]
     public static partial void OpenApiModelsUnavailable(ILogger logger, string exceptionType);
+
+    [LoggerMessage(13, LogLevel.Warning, "A batch of {Count} creates failed (SQLSTATE {SqlState}); each runs alone")]
+    public static partial void BatchRunAlone(ILogger logger, int count, string sqlState);
 }

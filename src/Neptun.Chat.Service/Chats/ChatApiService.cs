@@ -14,9 +14,8 @@ namespace Neptun.Chat.Service.Chats;
 /// itself, then whether the path's user is the session's, then ownership of the project.
 /// </summary>
 public sealed class ChatApiService(
-    ChatRepository repository,
+    ChatCreateQueue creates,
     AiModelCatalog models,
-    IOptions<IdempotencyOptions> idempotency,
     IOptions<DatabaseOptions> database,
     ILogger<ChatApiService> logger)
     : ChatService.ChatServiceBase
@@ -59,7 +58,7 @@ public sealed class ChatApiService(
 
             var newChat = new NewProjectChat(
                 user.Id, request.ProjectId, request.Model, request.Name, requestId, requestId is null ? null : RequestIds.Fingerprint(request));
-            var creation = await repository.CreateProjectChatAsync(newChat, idempotency.Value.Retention, cancellationToken)
+            var creation = await creates.CreateAsync(newChat, cancellationToken)
                 ?? throw ChatErrors.ProjectNotFound();
 
             if (!creation.SameRequest)

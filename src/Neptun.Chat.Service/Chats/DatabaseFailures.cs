@@ -32,7 +32,17 @@ public static class DatabaseFailures
         return ChatErrors.Internal();
     }
 
+    /// <summary>
+    /// Whether a statement that wrote many creates may have failed for one of them (a foreign key,
+    /// an enum value, a trigger, a deadlock with another batch) rather than for the database as a
+    /// whole (a lost connection, a shutdown, no resources), so that each create is worth a try alone.
+    /// </summary>
+    public static bool MayBeOneCreates(PostgresException exception) => !IsAboutTheServer(exception.SqlState);
+
     private static bool IsUnavailable(NpgsqlException exception) =>
-        exception.IsTransient
-        || exception is PostgresException { SqlState: var state } && (state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57P", StringComparison.Ordinal) || state == "53300");
+        exception.IsTransient || exception is PostgresException { SqlState: var state } && IsAboutTheServer(state);
+
+    // Connection exceptions, operator intervention (shutdown, cancel), insufficient resources.
+    private static bool IsAboutTheServer(string state) =>
+        state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57", StringComparison.Ordinal) || state.StartsWith("53", StringComparison.Ordinal);
 }

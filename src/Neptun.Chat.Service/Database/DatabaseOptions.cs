@@ -28,4 +28,13 @@ public sealed class DatabaseOptions
     /// past it the caller gets 503 / UNAVAILABLE rather than joining an ever longer queue.
     /// </summary>
     public double RequestTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// The most concurrent creates written as one statement and one commit (group commit); 1 writes
+    /// each create on its own, as before batching.
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 64;
+
+    /// <summary>How many batches may be in flight at once, each on its own pooled connection; creates wait in a queue meanwhile.</summary>
+    public int MaxBatchWriters { get; set; } = 4;
 }

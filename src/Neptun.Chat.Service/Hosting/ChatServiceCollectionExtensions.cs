@@ -36,8 +36,16 @@ public static class ChatServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(NeptunDataSourceFactory.Create);
         services.AddSingleton<ChatRepository>();
+        services.AddSingleton<ChatBatchRepository>();
+        services.AddSingleton<ChatCreateMetrics>();
+        services.AddSingleton<ChatCreateQueue>();
         services.AddSingleton<AiModelCatalog>();
         services.AddSingleton<DatabaseMigrator>();
+
+        services.AddOptions<DatabaseOptions>()
+            .Validate(options => options.MaxBatchSize >= 1 && options.MaxBatchWriters >= 1,
+                "Database:MaxBatchSize and MaxBatchWriters must be at least 1.")
+            .ValidateOnStart();
 
         services.AddOptions<IdempotencyOptions>()
             .BindConfiguration(IdempotencyOptions.SectionName)

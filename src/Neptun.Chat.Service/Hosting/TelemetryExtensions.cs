@@ -1,3 +1,4 @@
+using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Telemetry;
 using Npgsql;
 using OpenTelemetry;
@@ -31,6 +32,7 @@ public static class TelemetryExtensions
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddNpgsqlInstrumentation()
+                .AddMeter(ChatCreateMetrics.MeterName)
                 .AddPrometheusExporter());
 
         // Without an endpoint the exporter would try localhost:4317 and log failures forever.

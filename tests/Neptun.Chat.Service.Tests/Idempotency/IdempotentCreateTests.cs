@@ -9,7 +9,7 @@ using Neptun.Chat.V1;
 namespace Neptun.Chat.Service.Tests.Idempotency;
 
 /// <summary>A request id (REST Idempotency-Key or gRPC request_id) makes a create safe to repeat.</summary>
-public sealed class IdempotentCreateTests(NeptunApiFixture api) : IClassFixture<NeptunApiFixture>
+public abstract class IdempotentCreateContract(NeptunApiFixture api)
 {
     private const string Body = """{"model": "google/gemma-2-27b-it", "name": "Retried chat"}""";
 
@@ -188,3 +188,5 @@ public sealed class IdempotentCreateTests(NeptunApiFixture api) : IClassFixture<
 
     private Metadata Cookie() => new() { { "cookie", api.AdaCookie } };
 }
+
+public sealed class IdempotentCreateTests(NeptunApiFixture api) : IdempotentCreateContract(api), IClassFixture<NeptunApiFixture>;

@@ -1,0 +1,59 @@
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Tests.Infrastructure;
+using Neptun.Chat.Service.Tests.Processes;
+using Npgsql;
+
+namespace Neptun.Chat.Service.Tests.Batching;
+
+/// <summary>
+/// Makes a batch of a known size: a transaction holds a lock that every create statement waits
+/// for, a first create takes the service's only writer into that wait, the creates sent next
+/// queue behind it, and releasing the lock lets the writer take all of them at once.
+/// </summary>
+public sealed class HeldWriter : IAsyncDisposable
+{
+    private readonly NpgsqlConnection _connection;
+    private readonly NpgsqlTransaction _transaction;
+    private readonly NeptunApiFixture _api;
+
+    private HeldWriter(NeptunApiFixture api, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        _api = api;
+        _connection = connection;
+        _transaction = transaction;
+    }
+
+    /// <summary>Starts holding; <paramref name="firstCreate"/> is then sent and must end up waiting on the lock.</summary>
+    public static async Task<(HeldWriter Writer, Task FirstCreate)> StartAsync(NeptunApiFixture api, Func<Task> firstCreate)
+    {
+        var connection = await api.Database.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+
+        // Every create inserts into chat_conversation (ROW EXCLUSIVE), which SHARE blocks.
+        await connection.ExecuteAsync("LOCK TABLE public.chat_conversation IN SHARE MODE", transaction: transaction);
+        var held = new HeldWriter(api, connection, transaction);
+        var first = firstCreate();
+        Assert.NotNull(await Polling.UntilAsync(
+            async () => await api.Database.ScalarAsync<long>("""
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND application_name = 'neptun-chat-service' AND wait_event_type = 'Lock'
+                """) == 1,
+            TimeSpan.FromSeconds(30)));
+        return (held, first);
+    }
+
+    /// <summary>Waits until <paramref name="count"/> creates queue behind the held writer.</summary>
+    public async Task UntilQueuedAsync(int count)
+    {
+        var queue = _api.Factory.Services.GetRequiredService<ChatCreateQueue>();
+        Assert.NotNull(await Polling.UntilAsync(() => Task.FromResult(queue.Queued == count), TimeSpan.FromSeconds(60)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _transaction.CommitAsync();
+        await _connection.DisposeAsync();
+    }
+}
