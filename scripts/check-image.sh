@@ -99,9 +99,11 @@ export NUXT_SESSION_PASSWORD
 NUXT_SESSION_PASSWORD=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 createdb "$database"
 export DATABASE_CONNECTION_STRING="Host=127.0.0.1;Port=${PGPORT};Username=${PGUSER};Password=${PGPASSWORD};Database=${database}"
+# As deploy/kubernetes runs it: the image's USER, a read-only root file system with a small
+# writable /tmp (.NET puts its diagnostics socket there), no capabilities, no privilege escalation.
+confined=(--network host --read-only --tmpfs /tmp:rw,size=64m,mode=1777 --cap-drop all --security-opt no-new-privileges)
 in_image() { # ARGS... (runs the image once, as the Kubernetes Job runs migrate)
-  podman run --rm --network host --read-only --tmpfs /tmp:rw,size=64m,mode=1777 \
-    -e DATABASE_CONNECTION_STRING -e NUXT_SESSION_PASSWORD "$image" "$@"
+  podman run --rm "${confined[@]}" -e DATABASE_CONNECTION_STRING -e NUXT_SESSION_PASSWORD "$image" "$@"
 }
 
 step "migrate with the image"
@@ -116,8 +118,7 @@ step "the service from the image (read-only root, non-root user)"
 rest_port=$(free_local_port)
 grpc_port=$(free_local_port)
 while [ "$grpc_port" = "$rest_port" ]; do grpc_port=$(free_local_port); done
-podman run --detach --name "$container" --network host \
-  --read-only --tmpfs /tmp:rw,size=64m,mode=1777 \
+podman run --detach --name "$container" "${confined[@]}" \
   -e DATABASE_CONNECTION_STRING -e NUXT_SESSION_PASSWORD \
   -e "Kestrel__Endpoints__Rest__Url=http://127.0.0.1:$rest_port" \
   -e "Kestrel__Endpoints__Grpc__Url=http://127.0.0.1:$grpc_port" \
@@ -174,14 +175,25 @@ grpc_health() { # SERVICE_NAME (shorter than 126 bytes)
   grep -qi '^grpc-status: *0' "$work/health-headers" || return 1
   [ "$(od -An -tx1 "$work/health-reply" | tr -d ' \n')" = 00000000020801 ]
 }
-step "grpc.health.v1.Health SERVING over gRPC"
-grpc_health "" || container_failed "gRPC health for \"\" is not SERVING"
-grpc_health neptun.chat.v1.ChatService || container_failed "gRPC health for neptun.chat.v1.ChatService is not SERVING"
+step "grpc.health.v1.Health SERVING over gRPC, for the whole server and each service the manifest probes"
+manifest=deploy/kubernetes/deployment.yaml
+for health_service in "" $(sed -n 's/^ *service: *\([^ ]*\) *$/\1/p' "$manifest" | sort -u); do
+  grpc_health "$health_service" || container_failed "gRPC health for \"$health_service\" is not SERVING"
+done
+metrics_path=$(sed -n 's/^ *prometheus.io\/path: *\([^ ]*\) *$/\1/p' "$manifest")
+curl -fsS -o /dev/null "http://127.0.0.1:$rest_port${metrics_path:?no prometheus.io/path in $manifest}" \
+  || container_failed "the manifest's metrics path $metrics_path does not answer 200 on the REST port"
 
 step "SIGTERM"
 podman kill --signal TERM "$container" >/dev/null
 exit_code=$(timeout 60 podman wait "$container") || container_failed "the service did not stop within 60 s of SIGTERM"
 [ "$exit_code" = 0 ] || container_failed "the service exited with $exit_code on SIGTERM"
+# Nothing fails on a warning, but an operator should see what the image complains about.
+warnings=$(podman logs "$container" 2>&1 | grep -E '"LogLevel":"(Warning|Error|Critical)"' || true)
+if [ -n "$warnings" ]; then
+  say "the service logged these warnings or errors:"
+  echo "$warnings" | cut -c1-300
+fi
 
 size=$(podman image inspect --format '{{.Size}}' "$image")
 base_size=$(podman image inspect --format '{{.Size}}' "$standin_aspnet")

@@ -113,12 +113,14 @@ ensure_standin_images() { # WORK_DIR LOG
   ln -s /usr/share/dotnet/dotnet "$rootfs/usr/bin/dotnet"
   if [ "$aspnet_state" = missing ]; then
     podman rmi --force "$standin_aspnet" >>"$log" 2>&1 || true
-    tar -C "$rootfs" -c . | podman import "${common[@]}" - "$standin_aspnet" >>"$log"
+    tar -C "$rootfs" -c . | podman import "${common[@]}" - "$standin_aspnet" >>"$log" 2>&1
   fi
 
   # sdk: all of the machine's .NET, its CA bundle and NuGet settings (root restores in a build).
   cp -a "$dotnet_root/." "$target/"
-  cp -rL /etc/ssl/certs/. "$rootfs/etc/ssl/certs/"
+  # Only the bundle, a plain file: the folder's links are absolute and would resolve on the host.
+  rm -f "$rootfs/etc/ssl/certs/ca-certificates.crt"
+  cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
   local sdk_changes=(
     --change "ENV DOTNET_SDK_VERSION=$sdk_version"
     --change "ENV DOTNET_GENERATE_ASPNET_CERTIFICATE=false"
@@ -134,7 +136,7 @@ ensure_standin_images() { # WORK_DIR LOG
   fi
   if [ "$sdk_state" = missing ]; then
     podman rmi --force "$standin_sdk" >>"$log" 2>&1 || true
-    tar -C "$rootfs" -c . | podman import "${common[@]}" "${sdk_changes[@]}" - "$standin_sdk" >>"$log"
+    tar -C "$rootfs" -c . | podman import "${common[@]}" "${sdk_changes[@]}" - "$standin_sdk" >>"$log" 2>&1
   fi
   rm -rf "$rootfs"
   echo "check-image: base images: $standin_aspnet (${aspnet_state/missing/built}), $standin_sdk (${sdk_state/missing/built})"
