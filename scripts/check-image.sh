@@ -117,29 +117,39 @@ project_id=$(psql_value "INSERT INTO neptun_user_project (name, type, main_langu
 cookie=$(in_image seal-session "$user_id" image-check@neptun.local 2>>"$log") || fail "seal-session"
 
 step "the service from the image (read-only root, non-root user)"
-rest_port=$(free_local_port)
-grpc_port=$(free_local_port)
-while [ "$grpc_port" = "$rest_port" ]; do grpc_port=$(free_local_port); done
-podman run --detach --name "$container" "${confined[@]}" \
-  -e DATABASE_CONNECTION_STRING -e NUXT_SESSION_PASSWORD \
-  -e "Kestrel__Endpoints__Rest__Url=http://127.0.0.1:$rest_port" \
-  -e "Kestrel__Endpoints__Grpc__Url=http://127.0.0.1:$grpc_port" \
-  "$image" >/dev/null || fail "podman run"
-
 container_failed() {
   podman logs "$container" 2>&1 | tail -n 30 >&2 || true
   fail "$1"
 }
 
-ready=false
-for _ in $(seq 1 120); do
-  if [ "$(podman inspect --format '{{.State.Running}}' "$container")" != true ]; then
-    container_failed "the service exited at start"
-  fi
-  if curl -fsS -o /dev/null "http://127.0.0.1:$rest_port/healthz/ready" 2>/dev/null; then ready=true; break; fi
-  sleep 0.5
+# Starts the service on two free ports and waits until it is ready. Other test runs on the machine
+# pick free ports too, so one may take ours between the choice and the bind: then try new ones.
+start_service() {
+  rest_port=$(free_local_port)
+  grpc_port=$(free_local_port)
+  while [ "$grpc_port" = "$rest_port" ]; do grpc_port=$(free_local_port); done
+  podman rm --force --ignore "$container" >/dev/null 2>&1
+  podman run --detach --name "$container" "${confined[@]}" \
+    -e DATABASE_CONNECTION_STRING -e NUXT_SESSION_PASSWORD \
+    -e "Kestrel__Endpoints__Rest__Url=http://127.0.0.1:$rest_port" \
+    -e "Kestrel__Endpoints__Grpc__Url=http://127.0.0.1:$grpc_port" \
+    "$image" >/dev/null || fail "podman run"
+  for _ in $(seq 1 120); do
+    if [ "$(podman inspect --format '{{.State.Running}}' "$container")" != true ]; then
+      if podman logs "$container" 2>&1 | grep -q 'address already in use'; then return 1; fi
+      container_failed "the service exited at start"
+    fi
+    if curl -fsS -o /dev/null "http://127.0.0.1:$rest_port/healthz/ready" 2>/dev/null; then return 0; fi
+    sleep 0.5
+  done
+  container_failed "/healthz/ready never answered 200"
+}
+started=false
+for attempt in 1 2 3; do
+  if start_service; then started=true; break; fi
+  say "a port was taken before the service bound it (attempt $attempt); trying other ports"
 done
-[ "$ready" = true ] || container_failed "/healthz/ready never answered 200"
+[ "$started" = true ] || container_failed "no free ports after 3 attempts"
 
 expected_uid=$(podman image inspect --format '{{.Config.User}}' "$image")
 pid=$(podman inspect --format '{{.State.Pid}}' "$container")
