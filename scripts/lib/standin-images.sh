@@ -49,8 +49,8 @@ standin_debian_mirror() {
     "RELEASE: $standin_suite" 'COMPONENT: main' 'IDENTIFIER: Packages' | head -n 1
 }
 
-# Prints "missing" (absent or made from something else), "cached" or "foreign" (an image of that name that is not a stand-in, e.g. the
-# official one pulled earlier: it is used as it is, never replaced).
+# Prints "missing" (absent, or a stand-in made from something else), "cached", or "foreign": an
+# image of that name that is no stand-in, e.g. the official one pulled earlier, used as it is.
 standin_state() { # IMAGE KEY
   local label
   if ! label=$(podman image inspect --format "{{index .Labels \"$standin_label\"}}" "$1" 2>/dev/null); then
