@@ -6,7 +6,8 @@
 # script. The official .NET base images cannot be pulled everywhere, so stand-ins are built first
 # (scripts/lib/standin-images.sh); see docs/container.md for what that does and does not prove.
 # Where podman cannot run, this says so and skips (exit code 77); on CI (CI=true) that fails.
-set -euo pipefail
+# errtrace (-E): a failure inside a function, too, ends in fail() with the tools' last words.
+set -eEuo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/postgres.sh
 . scripts/lib/standin-images.sh
@@ -21,7 +22,7 @@ fail() {
   echo "check-image: FAILED: $*" >&2
   exit 1
 }
-trap 'echo "check-image: FAILED at line $LINENO" >&2' ERR
+trap 'fail "at line $LINENO"' ERR
 
 cannot_run() { # REASON
   if [ "${CI:-}" = true ]; then
@@ -76,14 +77,16 @@ database="neptun_image_check_$$"
 cleanup() {
   podman rm --force --ignore "$container" >/dev/null 2>&1 || true
   dropdb --if-exists "$database" >/dev/null 2>&1 || true
-  rm -rf "$work"
+  # debootstrap mounts /proc and /sys in the root file system; a failed run may leave them there.
+  rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 
 step() { say "$* (at ${SECONDS}s)"; }
 
 step "stand-in base images"
-ensure_standin_images "$work" "$log" || fail "could not build the stand-in base images"
+# Called plainly, not in a condition, so that set -e stops it at its first failing command.
+ensure_standin_images "$work" "$log"
 
 step "podman build of the Dockerfile"
 previous_image=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
