@@ -36,11 +36,26 @@ dotnet test Neptun.Grpc.sln --configuration Release "$@" 2>&1 | tee "$log" || st
 
 sort "$NEPTUN_FIGURES_FILE"
 
+# The container image, built and run against this cluster (docs/container.md). It counts as one
+# test in the closing line. A filtered run (any arguments) leaves it out unless NEPTUN_IMAGE_CHECK=1.
+image_check=
+if [ $# -eq 0 ] || [ "${NEPTUN_IMAGE_CHECK:-}" = 1 ]; then
+  image_status=0
+  scripts/check-image.sh || image_status=$?
+  case $image_status in
+    0) image_check=passed ;;
+    77) image_check=skipped ;; # podman cannot run here and this is not CI: it said so loudly
+    *) image_check=failed; status=1 ;;
+  esac
+else
+  echo "check-image: left out of a filtered run (NEPTUN_IMAGE_CHECK=1 runs it too)"
+fi
+
 # dotnet test prints one summary per test project: "Passed!  - Failed: 0, Passed: 12, ...,
 # Duration: 1 s - Neptun.Chat.Service.UnitTests.dll"; each project's line is repeated here, so the
 # unit tests' time stays visible, then the closing line adds them up.
 grep -E '(Passed|Failed)!  *- *Failed:' "$log" || true
-awk '
+awk -v image_check="$image_check" '
   /(Passed|Failed)!  *- *Failed:/ {
     for (i = 1; i <= NF; i++) {
       if ($i == "Failed:") { gsub(",", "", $(i+1)); failed += $(i+1) }
@@ -50,6 +65,8 @@ awk '
   }
   END {
     if (projects == 0) { failed = failed + 1 }
+    if (image_check == "passed") { passed++ }
+    if (image_check == "failed") { failed++ }
     printf "%d passed, %d failed\n", passed, failed
   }' "$log"
 exit "$status"
