@@ -1,8 +1,8 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using FieldViolation = Google.Rpc.BadRequest.Types.FieldViolation;
 using Microsoft.AspNetCore.WebUtilities;
 using Neptun.Chat.Service.Chats;
+using FieldViolation = Google.Rpc.BadRequest.Types.FieldViolation;
 
 namespace Neptun.Chat.Service.Rest;
 
