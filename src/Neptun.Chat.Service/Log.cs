@@ -41,4 +41,11 @@ internal static partial class Log
 
     [LoggerMessage(12, LogLevel.Warning, "OpenAPI document written without the model enum: the database did not answer ({ExceptionType})")]
     public static partial void OpenApiModelsUnavailable(ILogger logger, string exceptionType);
+
+    // Once per process, not at every check: the fix is the same until it is applied.
+    [LoggerMessage(13, LogLevel.Error, "The database lacks migration scripts this version needs: {MissingScripts}. Not ready, and creates answer UNAVAILABLE, until they are applied: run migrate with this same binary or image (dotnet Neptun.Chat.Service.dll migrate)")]
+    public static partial void DatabaseSchemaBehind(ILogger logger, string missingScripts);
+
+    [LoggerMessage(14, LogLevel.Information, "The database schema is current: all {ScriptCount} migration scripts of this version are applied")]
+    public static partial void DatabaseSchemaCurrent(ILogger logger, int scriptCount);
 }

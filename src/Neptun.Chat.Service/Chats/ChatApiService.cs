@@ -18,6 +18,7 @@ public sealed class ChatApiService(
     AiModelCatalog models,
     IOptions<IdempotencyOptions> idempotency,
     IOptions<DatabaseOptions> database,
+    DatabaseSchemaState schema,
     ILogger<ChatApiService> logger)
     : ChatService.ChatServiceBase
 {
@@ -32,6 +33,12 @@ public sealed class ChatApiService(
         if (pathViolations.Count > 0)
         {
             throw ChatErrors.InvalidPath(pathViolations);
+        }
+
+        // Not migrated for this version: every create would fail on a missing table, so none is tried.
+        if (schema.Status == SchemaStatus.Behind)
+        {
+            throw ChatErrors.Unavailable();
         }
 
         try

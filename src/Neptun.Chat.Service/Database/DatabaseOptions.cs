@@ -28,4 +28,7 @@ public sealed class DatabaseOptions
     /// past it the caller gets 503 / UNAVAILABLE rather than joining an ever longer queue.
     /// </summary>
     public double RequestTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>How often the migration journal is read again while the database lacks scripts this version needs.</summary>
+    public double SchemaCheckIntervalSeconds { get; set; } = 5;
 }

@@ -31,13 +31,17 @@ public static class ChatServiceCollectionExtensions
                 {
                     options.ConnectionString = connectionString;
                 }
-            });
+            })
+            .Validate(options => options.SchemaCheckIntervalSeconds > 0, "Database:SchemaCheckIntervalSeconds must be positive.")
+            .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(NeptunDataSourceFactory.Create);
         services.AddSingleton<ChatRepository>();
         services.AddSingleton<AiModelCatalog>();
         services.AddSingleton<DatabaseMigrator>();
+        services.AddSingleton<DatabaseSchemaState>();
+        services.AddHostedService<DatabaseSchemaWatch>();
 
         services.AddOptions<IdempotencyOptions>()
             .BindConfiguration(IdempotencyOptions.SectionName)
@@ -74,7 +78,8 @@ public static class ChatServiceCollectionExtensions
                 sp => sp.GetRequiredService<NpgsqlDataSource>(),
                 name: "database",
                 tags: [ReadyTag],
-                timeout: TimeSpan.FromSeconds(2));
+                timeout: TimeSpan.FromSeconds(2))
+            .AddCheck<DatabaseSchemaHealthCheck>("database-schema", tags: [ReadyTag], timeout: TimeSpan.FromSeconds(2));
         return services;
     }
 }
