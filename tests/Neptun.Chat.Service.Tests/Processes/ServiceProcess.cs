@@ -19,6 +19,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 {
     private const int SigTerm = 15;
     private readonly Process _process;
+    // Enough for a test to find a line written at start after a few hundred requests.
+    private const int KeptLines = 2000;
+    private const int LinesInOutput = 200;
     private readonly ConcurrentQueue<string> _output = new();
     private readonly GrpcChannel _channel;
 
@@ -38,7 +41,10 @@ public sealed class ServiceProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>The last lines the service wrote, for a failure message.</summary>
-    public string Output => string.Join(Environment.NewLine, _output);
+    public string Output => string.Join(Environment.NewLine, _output.TakeLast(LinesInOutput));
+
+    /// <summary>The lines the service wrote, the last <see cref="KeptLines"/> of them.</summary>
+    public IReadOnlyList<string> Lines => _output.ToArray();
 
     /// <param name="untilReady">Wait for <c>/healthz/ready</c>; false waits only for <c>/healthz/live</c>, for a service that should not get ready.</param>
     public static async Task<ServiceProcess> StartAsync(string databaseConnectionString, IReadOnlyDictionary<string, string>? settings = null, bool untilReady = true)
@@ -212,7 +218,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         _output.Enqueue(line);
-        while (_output.Count > 200 && _output.TryDequeue(out _))
+        while (_output.Count > KeptLines && _output.TryDequeue(out _))
         {
         }
     }
