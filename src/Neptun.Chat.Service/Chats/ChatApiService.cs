@@ -85,6 +85,12 @@ public sealed class ChatApiService(
 
             return new CreateProjectChatResponse { Chat = ToMessage(creation.Chat) };
         }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UndefinedTable && schema.Status != SchemaStatus.Current)
+        {
+            // A create before the schema was first read (at start, or while the database was away):
+            // the missing table is the migration the check is about to report, not a broken call.
+            throw ChatErrors.Unavailable();
+        }
         catch (NpgsqlException exception) when (!cancellationToken.IsCancellationRequested)
         {
             throw DatabaseFailures.ToRpcException(exception, logger);

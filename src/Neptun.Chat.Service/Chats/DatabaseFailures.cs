@@ -9,10 +9,6 @@ public static class DatabaseFailures
     private const string InvalidTextRepresentation = "22P02";
     private const string ForeignKeyViolation = "23503";
 
-    // The service's own table is missing: the database was not migrated for this version (or lost
-    // the schema after the check). Operators must migrate; callers may retry later, not 500.
-    private const string UndefinedTable = "42P01";
-
     public static RpcException ToRpcException(NpgsqlException exception, ILogger logger)
     {
         switch (exception)
@@ -38,5 +34,5 @@ public static class DatabaseFailures
 
     private static bool IsUnavailable(NpgsqlException exception) =>
         exception.IsTransient
-        || exception is PostgresException { SqlState: var state } && (state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57P", StringComparison.Ordinal) || state == "53300" || state == UndefinedTable);
+        || exception is PostgresException { SqlState: var state } && (state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57P", StringComparison.Ordinal) || state == "53300");
 }

@@ -102,14 +102,22 @@ public sealed class SchemaStateTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_table_lost_after_the_schema_was_found_current_is_503_not_500()
+    public async Task A_create_before_the_schema_was_read_is_503_not_500_on_an_unmigrated_database()
     {
-        await using var service = await IsolatedService.StartAsync();
-        Assert.Equal(HttpStatusCode.OK, (await service.Rest.GetAsync("/healthz/ready")).StatusCode);
+        await NeptunRows.InsertUserAsync(_database, NeptunApiFixture.AdaId);
+        var projectId = await NeptunRows.InsertProjectAsync(_database, NeptunApiFixture.AdaId);
 
-        await service.Database.ExecuteAsync($"DROP SCHEMA {DatabaseMigrator.ServiceSchema} CASCADE");
-        using var response = await service.PostChatAsync();
+        // A schema state whose journal reads never answer stays Unknown, as at the very start.
+        await using var unreachable = NpgsqlDataSource.Create(UnreachableDatabase.ConnectionString);
+        await using var factory = new ChatServiceFactory(_database.ConnectionString, new Dictionary<string, string?> { ["Database:MigrateOnStartup"] = "false" })
+        {
+            TestServices = services => services.AddSingleton(NewState(unreachable)),
+        };
+        using var client = factory.CreateClient();
 
+        using var response = await client.SendAsync(ChatRequests.Create(NeptunApiFixture.AdaId, projectId, Sessions.CookieFor(NeptunApiFixture.AdaId)));
+
+        Assert.Equal(SchemaStatus.Unknown, factory.Services.GetRequiredService<DatabaseSchemaState>().Status);
         await RestErrorContract.AssertErrorBody(response, 503, Chats.ChatErrors.UnavailableMessage);
     }
 
