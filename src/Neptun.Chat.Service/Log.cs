@@ -44,4 +44,11 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Warning, "A batch of {Count} creates failed (SQLSTATE {SqlState}); each runs alone")]
     public static partial void BatchRunAlone(ILogger logger, int count, string sqlState);
+
+    // Once per process, not at every check: the fix is the same until it is applied.
+    [LoggerMessage(14, LogLevel.Error, "The database lacks migration scripts this version needs: {MissingScripts}. Not ready, and creates answer UNAVAILABLE, until they are applied: run migrate with this same binary or image (dotnet Neptun.Chat.Service.dll migrate)")]
+    public static partial void DatabaseSchemaBehind(ILogger logger, string missingScripts);
+
+    [LoggerMessage(15, LogLevel.Information, "The database schema is current: all {ScriptCount} migration scripts of this version are applied")]
+    public static partial void DatabaseSchemaCurrent(ILogger logger, int scriptCount);
 }

@@ -57,7 +57,7 @@ public static class ApiErrors
         StatusCodes.Status429TooManyRequests, StatusCode.ResourceExhausted, "Too Many Requests");
 
     public static readonly ApiError Unavailable = new(
-        "the database is unreachable, or does not answer within `Database__RequestTimeoutSeconds`",
+        "the database is unreachable, does not answer within `Database__RequestTimeoutSeconds`, or lacks this version's migrations (run `migrate`)",
         StatusCodes.Status503ServiceUnavailable, StatusCode.Unavailable, "Service Unavailable");
 
     public static readonly ApiError Internal = new(

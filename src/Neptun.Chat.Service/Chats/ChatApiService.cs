@@ -17,6 +17,7 @@ public sealed class ChatApiService(
     ChatCreateQueue creates,
     AiModelCatalog models,
     IOptions<DatabaseOptions> database,
+    DatabaseSchemaState schema,
     ILogger<ChatApiService> logger)
     : ChatService.ChatServiceBase
 {
@@ -31,6 +32,12 @@ public sealed class ChatApiService(
         if (pathViolations.Count > 0)
         {
             throw ChatErrors.InvalidPath(pathViolations);
+        }
+
+        // Not migrated for this version: every create would fail on a missing table, so none is tried.
+        if (schema.Status == SchemaStatus.Behind)
+        {
+            throw ChatErrors.Unavailable();
         }
 
         try
@@ -76,6 +83,12 @@ public sealed class ChatApiService(
             }
 
             return new CreateProjectChatResponse { Chat = ToMessage(creation.Chat) };
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UndefinedTable && schema.Status != SchemaStatus.Current)
+        {
+            // A create before the schema was first read (at start, or while the database was away):
+            // the missing table is the migration the check is about to report, not a broken call.
+            throw ChatErrors.Unavailable();
         }
         catch (NpgsqlException exception) when (!cancellationToken.IsCancellationRequested)
         {

@@ -11,7 +11,14 @@ namespace Neptun.Chat.Service.Database;
 public sealed class DatabaseMigrator(IOptions<DatabaseOptions> options, ILogger<DatabaseMigrator> logger)
 {
     public const string ServiceSchema = "neptun_chat_service";
-    private const string JournalTable = "schema_versions";
+    public const string JournalTable = "schema_versions";
+    private const string ScriptFolder = ".Database.Migrations.";
+
+    /// <summary>The scripts this version carries, by the names DbUp journals them under (their resource names).</summary>
+    public static IReadOnlyList<string> ScriptNames { get; } = typeof(DatabaseMigrator).Assembly.GetManifestResourceNames()
+        .Where(IsMigrationScript)
+        .Order(StringComparer.Ordinal)
+        .ToArray();
 
     // Any fixed number, shared by every replica of this service.
     private const long MigrationLockKey = 0x4e65_7074_756e_4d31;
@@ -51,6 +58,13 @@ public sealed class DatabaseMigrator(IOptions<DatabaseOptions> options, ILogger<
         Log.MigrationsApplied(logger, result.Scripts.Count());
     }
 
+    /// <summary>A script's file name, e.g. <c>0002_idempotency_keys.sql</c>, for people to read.</summary>
+    public static string FileName(string scriptName)
+    {
+        var folder = scriptName.IndexOf(ScriptFolder, StringComparison.Ordinal);
+        return folder < 0 ? scriptName : scriptName[(folder + ScriptFolder.Length)..];
+    }
+
     private static bool IsMigrationScript(string resourceName) =>
-        resourceName.Contains(".Database.Migrations.", StringComparison.Ordinal) && resourceName.EndsWith(".sql", StringComparison.Ordinal);
+        resourceName.Contains(ScriptFolder, StringComparison.Ordinal) && resourceName.EndsWith(".sql", StringComparison.Ordinal);
 }

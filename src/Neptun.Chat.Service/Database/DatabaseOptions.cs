@@ -37,4 +37,7 @@ public sealed class DatabaseOptions
 
     /// <summary>How many batches may be in flight at once, each on its own pooled connection; creates wait in a queue meanwhile.</summary>
     public int MaxBatchWriters { get; set; } = 4;
+
+    /// <summary>How often the migration journal is read again while the database lacks scripts this version needs.</summary>
+    public double SchemaCheckIntervalSeconds { get; set; } = 5;
 }

@@ -31,7 +31,9 @@ public static class ChatServiceCollectionExtensions
                 {
                     options.ConnectionString = connectionString;
                 }
-            });
+            })
+            .Validate(options => options.SchemaCheckIntervalSeconds > 0, "Database:SchemaCheckIntervalSeconds must be positive.")
+            .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(NeptunDataSourceFactory.Create);
@@ -41,6 +43,8 @@ public static class ChatServiceCollectionExtensions
         services.AddSingleton<ChatCreateQueue>();
         services.AddSingleton<AiModelCatalog>();
         services.AddSingleton<DatabaseMigrator>();
+        services.AddSingleton<DatabaseSchemaState>();
+        services.AddHostedService<DatabaseSchemaWatch>();
 
         services.AddOptions<DatabaseOptions>()
             .Validate(options => options.MaxBatchSize >= 1 && options.MaxBatchWriters >= 1,
@@ -82,7 +86,8 @@ public static class ChatServiceCollectionExtensions
                 sp => sp.GetRequiredService<NpgsqlDataSource>(),
                 name: "database",
                 tags: [ReadyTag],
-                timeout: TimeSpan.FromSeconds(2));
+                timeout: TimeSpan.FromSeconds(2))
+            .AddCheck<DatabaseSchemaHealthCheck>("database-schema", tags: [ReadyTag], timeout: TimeSpan.FromSeconds(2));
         return services;
     }
 }

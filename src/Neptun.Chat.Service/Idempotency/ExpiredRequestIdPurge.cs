@@ -9,11 +9,14 @@ namespace Neptun.Chat.Service.Idempotency;
 /// instance runs it; concurrent purges only delete the same rows. A database that is down is
 /// simply tried again at the next interval.
 /// </summary>
-public sealed class ExpiredRequestIdPurge(ChatRepository repository, IOptions<IdempotencyOptions> options, TimeProvider timeProvider, ILogger<ExpiredRequestIdPurge> logger)
+public sealed class ExpiredRequestIdPurge(
+    ChatRepository repository, DatabaseSchemaState schema, IOptions<IdempotencyOptions> options, TimeProvider timeProvider, ILogger<ExpiredRequestIdPurge> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Until migrate has run, the table of request ids does not exist.
+        await schema.WhenCurrent.WaitAsync(stoppingToken);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.PurgeIntervalSeconds), timeProvider);
         do
         {

@@ -19,6 +19,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 {
     private const int SigTerm = 15;
     private readonly Process _process;
+    // Enough for a test to find a line written at start after a few hundred requests.
+    private const int KeptLines = 2000;
+    private const int LinesInOutput = 200;
     private readonly ConcurrentQueue<string> _output = new();
     private readonly GrpcChannel _channel;
 
@@ -38,29 +41,17 @@ public sealed class ServiceProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>The last lines the service wrote, for a failure message.</summary>
-    public string Output => string.Join(Environment.NewLine, _output);
+    public string Output => string.Join(Environment.NewLine, _output.TakeLast(LinesInOutput));
 
-    public static async Task<ServiceProcess> StartAsync(string databaseConnectionString, IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>The lines the service wrote, the last <see cref="KeptLines"/> of them.</summary>
+    public IReadOnlyList<string> Lines => _output.ToArray();
+
+    /// <param name="untilReady">Wait for <c>/healthz/ready</c>; false waits only for <c>/healthz/live</c>, for a service that should not get ready.</param>
+    public static async Task<ServiceProcess> StartAsync(string databaseConnectionString, IReadOnlyDictionary<string, string>? settings = null, bool untilReady = true)
     {
-        var serviceDll = FindServiceDll();
         var restPort = TestPorts.Next();
         var grpcPort = TestPorts.Next();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(serviceDll),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            ArgumentList = { serviceDll },
-        };
-
-        // Only the settings given here: scripts/test.sh's PG* variables name another server.
-        foreach (var name in start.Environment.Keys.Where(name => name.StartsWith("PG", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(name);
-        }
-
-        start.Environment["DATABASE_CONNECTION_STRING"] = databaseConnectionString;
-        start.Environment["NUXT_SESSION_PASSWORD"] = SessionVectors.Password;
+        var start = StartInfo(databaseConnectionString);
         start.Environment["Database__MigrateOnStartup"] = "true";
         start.Environment["Kestrel__Endpoints__Rest__Url"] = $"http://127.0.0.1:{restPort}";
         start.Environment["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpcPort}";
@@ -75,8 +66,34 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await service.WaitUntilReadyAsync();
+        await service.WaitUntilAnsweringAsync(untilReady ? "/healthz/ready" : "/healthz/live");
         return service;
+    }
+
+    /// <summary>A one-off command of the same binary (such as <c>migrate</c>), as an operator runs it: its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunCommandAsync(string databaseConnectionString, params string[] arguments)
+    {
+        var start = StartInfo(databaseConnectionString);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("the service did not start");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{string.Join(' ', arguments)} did not finish within 60 s");
+        }
+
+        return (process.ExitCode, await output + await errors);
     }
 
     public ChatService.ChatServiceClient CreateChatClient() => new(_channel);
@@ -90,10 +107,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         new Metadata { { "cookie", Sessions.CookieFor(NeptunApiFixture.AdaId) } },
         DateTime.UtcNow.AddSeconds(60));
 
-    public async Task<HealthCheckResponse.Types.ServingStatus> HealthAsync()
+    /// <summary>gRPC health of <paramref name="service"/>: ChatService's unless another name is given ("" or "liveness").</summary>
+    public async Task<HealthCheckResponse.Types.ServingStatus> HealthAsync(string? service = null)
     {
         var reply = await new Health.HealthClient(_channel).CheckAsync(
-            new HealthCheckRequest { Service = ChatService.Descriptor.FullName }, deadline: DateTime.UtcNow.AddSeconds(5));
+            new HealthCheckRequest { Service = service ?? ChatService.Descriptor.FullName }, deadline: DateTime.UtcNow.AddSeconds(5));
         return reply.Status;
     }
 
@@ -136,7 +154,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private async Task WaitUntilReadyAsync()
+    private async Task WaitUntilAnsweringAsync(string probe)
     {
         using var http = new HttpClient { BaseAddress = RestAddress, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();
@@ -144,12 +162,12 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"The service exited with {_process.ExitCode} before it was ready:{Environment.NewLine}{Output}");
+                throw new InvalidOperationException($"The service exited with {_process.ExitCode} before {probe} answered:{Environment.NewLine}{Output}");
             }
 
             try
             {
-                using var response = await http.GetAsync(new Uri("/healthz/ready", UriKind.Relative));
+                using var response = await http.GetAsync(new Uri(probe, UriKind.Relative));
                 if (response.IsSuccessStatusCode)
                 {
                     return;
@@ -167,7 +185,29 @@ public sealed class ServiceProcess : IAsyncDisposable
             await Task.Delay(100);
         }
 
-        throw new TimeoutException($"The service was not ready within 60 s:{Environment.NewLine}{Output}");
+        throw new TimeoutException($"{probe} did not answer within 60 s:{Environment.NewLine}{Output}");
+    }
+
+    private static ProcessStartInfo StartInfo(string databaseConnectionString)
+    {
+        var serviceDll = FindServiceDll();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(serviceDll),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            ArgumentList = { serviceDll },
+        };
+
+        // Only the settings given here: scripts/test.sh's PG* variables name another server.
+        foreach (var name in start.Environment.Keys.Where(name => name.StartsWith("PG", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        start.Environment["DATABASE_CONNECTION_STRING"] = databaseConnectionString;
+        start.Environment["NUXT_SESSION_PASSWORD"] = SessionVectors.Password;
+        return start;
     }
 
     private void Keep(string? line)
@@ -178,7 +218,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         _output.Enqueue(line);
-        while (_output.Count > 200 && _output.TryDequeue(out _))
+        while (_output.Count > KeptLines && _output.TryDequeue(out _))
         {
         }
     }
