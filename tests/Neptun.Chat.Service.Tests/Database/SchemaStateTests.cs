@@ -118,7 +118,7 @@ public sealed class SchemaStateTests : IAsyncLifetime
         using var response = await client.SendAsync(ChatRequests.Create(NeptunApiFixture.AdaId, projectId, Sessions.CookieFor(NeptunApiFixture.AdaId)));
 
         Assert.Equal(SchemaStatus.Unknown, factory.Services.GetRequiredService<DatabaseSchemaState>().Status);
-        await RestErrorContract.AssertErrorBody(response, 503, Chats.ChatErrors.UnavailableMessage);
+        await RestErrorContract.AssertErrorBody(response, 503, "Service Unavailable");
     }
 
     private DatabaseSchemaState NewState(NpgsqlDataSource dataSource)
