@@ -13,7 +13,7 @@ namespace Neptun.Chat.Service.Telemetry;
 /// </summary>
 public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLogMiddleware> logger, IOptions<RequestLogOptions> options)
 {
-    private readonly SuccessLogSampler successSampler = new(options.Value.SuccessSampleRate);
+    private readonly SuccessLogSampler _successSampler = new(options.Value.SuccessSampleRate);
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -34,7 +34,7 @@ public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLo
         {
             var statusCode = context.Response.StatusCode;
             var grpcStatus = GrpcResponseStatus.Read(context);
-            if (threw || !IsSuccess(statusCode, grpcStatus) || successSampler.ShouldLog(Activity.Current))
+            if (threw || !IsSuccess(statusCode, grpcStatus) || _successSampler.ShouldLog(Activity.Current))
             {
                 Log.RequestCompleted(
                     logger,

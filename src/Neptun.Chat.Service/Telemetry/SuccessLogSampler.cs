@@ -14,18 +14,18 @@ public sealed class SuccessLogSampler
     private const int RandomBits = 56;
     private const ulong RandomMask = (1UL << RandomBits) - 1;
 
-    private readonly double rate;
-    private readonly ulong threshold;
+    private readonly double _rate;
+    private readonly ulong _threshold;
 
     public SuccessLogSampler(double rate)
     {
-        this.rate = rate;
-        threshold = (ulong)(rate * (1UL << RandomBits));
+        _rate = rate;
+        _threshold = (ulong)(rate * (1UL << RandomBits));
     }
 
     public bool ShouldLog(Activity? activity)
     {
-        if (rate >= 1)
+        if (_rate >= 1)
         {
             return true;
         }
@@ -33,11 +33,11 @@ public sealed class SuccessLogSampler
         if (activity is null)
         {
             // No trace to follow (no listener made one): fall back on chance at the same rate.
-            return Random.Shared.NextDouble() < rate;
+            return Random.Shared.NextDouble() < _rate;
         }
 
         Span<byte> traceId = stackalloc byte[16];
         activity.TraceId.CopyTo(traceId);
-        return (BinaryPrimitives.ReadUInt64BigEndian(traceId[8..]) & RandomMask) < threshold;
+        return (BinaryPrimitives.ReadUInt64BigEndian(traceId[8..]) & RandomMask) < _threshold;
     }
 }
