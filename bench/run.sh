@@ -15,9 +15,10 @@
 #
 # Environment: BENCH_CONNECTIONS (e.g. "16"), BENCH_SECONDS (20), BENCH_WARMUP_SECONDS (5, before
 # each round), BENCH_START_WARMUP_SECONDS (20, each service surface once after start),
-# BENCH_BATCHING ("on off": which services run; --soak and --profile use the first),
+# BENCH_BATCHING ("on off": which services run; --soak and --profile use the first; a third,
+# "on-unlogged", is batching on with RequestLog__SuccessSampleRate=0, for an A/B of the log line),
 # BENCH_HISTORY_CHATS (200000), BENCH_REST_PORT (24080), BENCH_GRPC_PORT (24081; the service
-# without batching listens on these plus 2).
+# without batching listens on these plus 2, on-unlogged plus 4).
 set -Eeuo pipefail
 # A failed step must say where: several run in command substitutions, which set -e ends silently.
 trap 'echo "bench: failed at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
@@ -47,6 +48,9 @@ warmup=${BENCH_WARMUP_SECONDS:-5}
 start_warmup=${BENCH_START_WARMUP_SECONDS:-20}
 batching_modes=${BENCH_BATCHING:-"on off"}
 history_chats=${BENCH_HISTORY_CHATS:-200000}
+for batching in $batching_modes; do
+  case "$batching" in on | off | on-unlogged) ;; *) echo "bench: BENCH_BATCHING takes on, off and on-unlogged" >&2; exit 2 ;; esac
+done
 work=$(mktemp -d)
 declare -A service_pids=()
 service_pid="" rest_port="" grpc_port=""
@@ -80,10 +84,11 @@ tools seal-cookies 1000 "$work/cookies"
 export BENCH_COOKIES="$work/cookies"
 write_pgbench_script src/Neptun.Chat.Service/Database/ChatRepository.cs "$work/create-chat.sql"
 
-# Makes the service with batching on or off the one the load functions measure.
-use_service() { # on|off
+# Makes the service with batching on or off (or on without success log lines) the one the load functions measure.
+use_service() { # on|off|on-unlogged
   service_pid=${service_pids[$1]:-}
-  local offset; offset=$([ "$1" = on ] && echo 0 || echo 2)
+  local offset
+  case "$1" in on) offset=0 ;; off) offset=2 ;; on-unlogged) offset=4 ;; esac
   rest_port=$(( ${BENCH_REST_PORT:-24080} + offset ))
   grpc_port=$(( ${BENCH_GRPC_PORT:-24081} + offset ))
 }
@@ -91,11 +96,12 @@ use_service() { # on|off
 # From its own folder, as deployed, so that it reads its appsettings.json (endpoint protocols, log levels).
 # The per-user rate limit (60 creates a minute by default) would turn most of the load into 429s:
 # it is lifted here, since the benchmark measures what a create costs, not the limiter.
-start_service() { # on|off
+start_service() { # on|off|on-unlogged
   use_service "$1"
   (cd "$work/service" \
+    && if [ "$1" = on-unlogged ]; then export RequestLog__SuccessSampleRate=0; fi \
     && RateLimiting__PermitLimit=1000000000 \
-       Database__MaxBatchSize="$([ "$1" = on ] && echo "${Database__MaxBatchSize:-64}" || echo 1)" \
+       Database__MaxBatchSize="$([ "$1" = off ] && echo 1 || echo "${Database__MaxBatchSize:-64}")" \
        DOTNET_PerfMapEnabled="$([ "$mode" = --profile ] && echo 1 || echo 0)" \
        DOTNET_EnableWriteXorExecute="$([ "$mode" = --profile ] && echo 0 || echo 1)" \
        Kestrel__Endpoints__Rest__Url="http://127.0.0.1:$rest_port" \

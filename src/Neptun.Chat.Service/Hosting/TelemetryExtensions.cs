@@ -14,12 +14,17 @@ public static class TelemetryExtensions
     public const string MetricsPath = "/metrics";
 
     /// <summary>
-    /// OpenTelemetry traces (ASP.NET Core with gRPC's tags, Npgsql) and metrics (requests, latency,
-    /// the connection pool) for Prometheus; OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    /// The request log's options; OpenTelemetry traces (ASP.NET Core with gRPC's tags, Npgsql) and
+    /// metrics (requests, latency, the connection pool) for Prometheus; OTLP export only when
+    /// OTEL_EXPORTER_OTLP_ENDPOINT is set.
     /// </summary>
     public static WebApplicationBuilder AddNeptunTelemetry(this WebApplicationBuilder builder)
     {
         LineBufferedConsole.Install();
+        builder.Services.AddOptions<RequestLogOptions>()
+            .BindConfiguration(RequestLogOptions.SectionName)
+            .Validate(options => RequestLogOptions.IsValidRate(options.SuccessSampleRate), "RequestLog:SuccessSampleRate must be from 0 to 1.")
+            .ValidateOnStart();
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(ServiceName))
             .WithTracing(tracing => tracing

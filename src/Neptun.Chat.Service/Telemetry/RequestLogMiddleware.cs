@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Hosting;
 using Neptun.Chat.Service.Session;
 
@@ -7,10 +8,13 @@ namespace Neptun.Chat.Service.Telemetry;
 /// <summary>
 /// Writes one structured line per request, after the REST contract has settled the status: the
 /// method, the route (never the query or a header), the HTTP status, the gRPC status of a native
-/// call, the session's user id once the session was read, and the duration.
+/// call, the session's user id once the session was read, and the duration. Every failed request
+/// gets its line; successful ones at <see cref="RequestLogOptions.SuccessSampleRate"/>.
 /// </summary>
-public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLogMiddleware> logger)
+public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLogMiddleware> logger, IOptions<RequestLogOptions> options)
 {
+    private readonly SuccessLogSampler _successSampler = new(options.Value.SuccessSampleRate);
+
     public async Task InvokeAsync(HttpContext context)
     {
         if (TelemetryExtensions.IsOperationalPath(context.Request.Path))
@@ -20,20 +24,31 @@ public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLo
         }
 
         var started = Stopwatch.GetTimestamp();
+        var threw = true;
         try
         {
             await next(context);
+            threw = false;
         }
         finally
         {
-            Log.RequestCompleted(
-                logger,
-                context.Request.Method,
-                (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "",
-                context.Response.StatusCode,
-                GrpcResponseStatus.Read(context),
-                context.GetSessionUserId(),
-                Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            var statusCode = context.Response.StatusCode;
+            var grpcStatus = GrpcResponseStatus.Read(context);
+            if (threw || !IsSuccess(statusCode, grpcStatus) || _successSampler.ShouldLog(Activity.Current))
+            {
+                Log.RequestCompleted(
+                    logger,
+                    context.Request.Method,
+                    (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "",
+                    statusCode,
+                    grpcStatus,
+                    context.GetSessionUserId(),
+                    Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
         }
     }
+
+    // A native gRPC call answers HTTP 200 whatever its outcome: its trailers tell.
+    private static bool IsSuccess(int statusCode, string? grpcStatus) =>
+        statusCode is >= 200 and < 300 && grpcStatus is null or "0";
 }

@@ -12,8 +12,6 @@ namespace Neptun.Chat.Service.Tests.Telemetry;
 /// <summary>The Prometheus scrape endpoint and the one structured log line per request.</summary>
 public sealed class MetricsAndRequestLogTests(NeptunApiFixture api) : IClassFixture<NeptunApiFixture>
 {
-    private const string RequestLogCategory = "Neptun.Chat.Service.Telemetry.RequestLogMiddleware";
-
     [Fact]
     public async Task Metrics_show_requests_by_method_and_status_latency_and_the_database_pool()
     {
@@ -44,19 +42,25 @@ public sealed class MetricsAndRequestLogTests(NeptunApiFixture api) : IClassFixt
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         }
 
+        // The default success sample rate, 1, logs successes of both kinds too.
         var grpc = api.Factory.CreateChatClient();
+        await grpc.CreateProjectChatAsync(
+            new CreateProjectChatRequest { UserId = NeptunApiFixture.AdaId, ProjectId = api.AdaProjectId, Model = NeptunApiFixture.ValidModel, Name = "Logged too" },
+            new Metadata { { "cookie", api.AdaCookie } });
         var forbidden = await Assert.ThrowsAsync<RpcException>(() => grpc.CreateProjectChatAsync(
             new CreateProjectChatRequest { UserId = NeptunApiFixture.GraceId, ProjectId = api.GraceProjectId, Model = NeptunApiFixture.ValidModel, Name = "Not mine" },
             new Metadata { { "cookie", api.AdaCookie } }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, forbidden.StatusCode);
 
-        var lines = (await WaitForRequestLinesAsync(before + 2)).Skip(before).ToList();
+        var lines = (await RequestLog.WaitForLinesAsync(api.Factory, before + 3)).Skip(before).ToList();
+        Assert.Equal(3, lines.Count);
         var rest = Assert.Single(lines, line => line.Contains("StatusCode=201", StringComparison.Ordinal) && line.Contains("Route=/api/users/{user_id}/projects/{project_id}/chats", StringComparison.Ordinal));
         Assert.Contains("HttpMethod=POST", rest, StringComparison.Ordinal);
         Assert.Contains($"UserId={NeptunApiFixture.AdaId}", rest, StringComparison.Ordinal);
         Assert.Matches("DurationMs=[0-9]", rest);
 
-        var native = Assert.Single(lines, line => line.Contains("Route=/neptun.chat.v1.ChatService/CreateProjectChat", StringComparison.Ordinal));
+        Assert.Single(lines, line => line.Contains("GrpcStatus=0", StringComparison.Ordinal));
+        var native = Assert.Single(lines, line => line.Contains("Route=/neptun.chat.v1.ChatService/CreateProjectChat", StringComparison.Ordinal) && !line.Contains("GrpcStatus=0", StringComparison.Ordinal));
         Assert.Contains($"GrpcStatus={(int)StatusCode.PermissionDenied}", native, StringComparison.Ordinal);
         Assert.Contains($"UserId={NeptunApiFixture.AdaId}", native, StringComparison.Ordinal);
         Assert.All(lines, line => Assert.DoesNotContain("Fe26.2", line, StringComparison.Ordinal));
@@ -93,22 +97,5 @@ public sealed class MetricsAndRequestLogTests(NeptunApiFixture api) : IClassFixt
         return text;
     }
 
-    private async Task<List<string>> WaitForRequestLinesAsync(int count)
-    {
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var lines = RequestLines();
-            if (lines.Count >= count)
-            {
-                return lines;
-            }
-
-            await Task.Delay(20);
-        }
-
-        return RequestLines();
-    }
-
-    private List<string> RequestLines() =>
-        api.Factory.Logs.Lines.Where(line => line.Contains(RequestLogCategory, StringComparison.Ordinal)).ToList();
+    private List<string> RequestLines() => RequestLog.Lines(api.Factory);
 }

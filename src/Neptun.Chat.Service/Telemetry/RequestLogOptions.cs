@@ -1,0 +1,15 @@
+namespace Neptun.Chat.Service.Telemetry;
+
+/// <summary>How many request log lines are written; bound from the <c>RequestLog</c> section.</summary>
+public sealed class RequestLogOptions
+{
+    public const string SectionName = "RequestLog";
+
+    /// <summary>
+    /// The share of successful requests (REST 2xx, gRPC OK) that get a line, from 0 to 1; every
+    /// other request always gets one. 1 logs every request.
+    /// </summary>
+    public double SuccessSampleRate { get; set; } = 1;
+
+    public static bool IsValidRate(double rate) => rate is >= 0 and <= 1;
+}
