@@ -33,6 +33,8 @@ public static class ChatServiceCollectionExtensions
                 }
             })
             .Validate(options => options.SchemaCheckIntervalSeconds > 0, "Database:SchemaCheckIntervalSeconds must be positive.")
+            .Validate(options => options.MaxBatchSize >= 1 && options.MaxBatchWriters >= 1,
+                "Database:MaxBatchSize and MaxBatchWriters must be at least 1.")
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
@@ -45,11 +47,6 @@ public static class ChatServiceCollectionExtensions
         services.AddSingleton<DatabaseMigrator>();
         services.AddSingleton<DatabaseSchemaState>();
         services.AddHostedService<DatabaseSchemaWatch>();
-
-        services.AddOptions<DatabaseOptions>()
-            .Validate(options => options.MaxBatchSize >= 1 && options.MaxBatchWriters >= 1,
-                "Database:MaxBatchSize and MaxBatchWriters must be at least 1.")
-            .ValidateOnStart();
 
         services.AddOptions<IdempotencyOptions>()
             .BindConfiguration(IdempotencyOptions.SectionName)
