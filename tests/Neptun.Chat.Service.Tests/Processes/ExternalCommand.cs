@@ -7,7 +7,7 @@ public static class ExternalCommand
 {
     public static bool IsRoot => Environment.UserName == "root";
 
-    public static async Task RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout)
+    public static Task RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout)
     {
         var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
@@ -15,7 +15,14 @@ public static class ExternalCommand
             start.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{fileName} did not start");
+        return RunAsync(start, timeout);
+    }
+
+    /// <summary>The same for a prepared start (its environment, its folder); output must be redirected.</summary>
+    public static async Task RunAsync(ProcessStartInfo start, TimeSpan timeout)
+    {
+        var command = $"{start.FileName} {string.Join(' ', start.ArgumentList)}";
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start");
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         using var deadline = new CancellationTokenSource(timeout);
@@ -26,13 +33,12 @@ public static class ExternalCommand
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{fileName} {string.Join(' ', start.ArgumentList)} did not finish within {timeout}");
+            throw new TimeoutException($"{command} did not finish within {timeout}");
         }
 
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException(
-                $"{fileName} {string.Join(' ', start.ArgumentList)} exited with {process.ExitCode}: {await output}{await errors}");
+            throw new InvalidOperationException($"{command} exited with {process.ExitCode}: {await output}{await errors}");
         }
     }
 }

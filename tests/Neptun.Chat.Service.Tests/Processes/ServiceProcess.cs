@@ -70,8 +70,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         return service;
     }
 
-    /// <summary>A one-off command of the same binary (such as <c>migrate</c>), as an operator runs it: its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunCommandAsync(string databaseConnectionString, params string[] arguments)
+    /// <summary>A one-off command of the same binary (such as <c>migrate</c>), as an operator runs it; fails with its output unless it exits 0.</summary>
+    public static Task RunCommandAsync(string databaseConnectionString, params string[] arguments)
     {
         var start = StartInfo(databaseConnectionString);
         foreach (var argument in arguments)
@@ -79,21 +79,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("the service did not start");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{string.Join(' ', arguments)} did not finish within 60 s");
-        }
-
-        return (process.ExitCode, await output + await errors);
+        return ExternalCommand.RunAsync(start, TimeSpan.FromSeconds(60));
     }
 
     public ChatService.ChatServiceClient CreateChatClient() => new(_channel);
