@@ -46,7 +46,7 @@ fi
 # One apt-get update and install for whatever is missing (each command is its package's name).
 missing=()
 for command_name in podman runc debootstrap curl; do
-  command -v "$command_name" >/dev/null 2>&1 || [ -x "/usr/sbin/$command_name" ] || missing+=("$command_name")
+  has_debian_command "$command_name" || missing+=("$command_name")
 done
 if [ ${#missing[@]} -gt 0 ]; then install_debian_packages "${missing[*]}" "${missing[@]}"; fi
 

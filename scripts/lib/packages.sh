@@ -4,10 +4,12 @@
 require_debian_command() {
   local command_name=$1
   shift
-  if command -v "$command_name" >/dev/null 2>&1 || [ -x "/usr/sbin/$command_name" ]; then
-    return 0
-  fi
-  install_debian_packages "$command_name" "$@"
+  has_debian_command "$command_name" || install_debian_packages "$command_name" "$@"
+}
+
+# Root's PATH has /usr/sbin, a normal user's may not: a command installed there counts too.
+has_debian_command() {
+  command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]
 }
 
 # Installs the packages as root; as a normal user, names the one command to run first and stops.
