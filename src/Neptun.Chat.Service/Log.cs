@@ -42,7 +42,7 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Warning, "OpenAPI document written without the model enum: the database did not answer ({ExceptionType})")]
     public static partial void OpenApiModelsUnavailable(ILogger logger, string exceptionType);
 
-    [LoggerMessage(13, LogLevel.Warning, "A batch of {Count} creates failed (SQLSTATE {SqlState}); each runs alone")]
+    [LoggerMessage(13, LogLevel.Warning, "A statement of {Count} creates failed (SQLSTATE {SqlState}) and wrote nothing; each runs alone")]
     public static partial void BatchRunAlone(ILogger logger, int count, string sqlState);
 
     // Once per process, not at every check: the fix is the same until it is applied.
@@ -51,4 +51,7 @@ internal static partial class Log
 
     [LoggerMessage(15, LogLevel.Information, "The database schema is current: all {ScriptCount} migration scripts of this version are applied")]
     public static partial void DatabaseSchemaCurrent(ILogger logger, int scriptCount);
+
+    [LoggerMessage(16, LogLevel.Warning, "The answer to a COMMIT was lost ({ExceptionType}); the database says the transaction {Outcome}")]
+    public static partial void CommitOutcomeChecked(ILogger logger, string exceptionType, string outcome);
 }

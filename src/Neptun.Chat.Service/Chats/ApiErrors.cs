@@ -57,8 +57,12 @@ public static class ApiErrors
         StatusCodes.Status429TooManyRequests, StatusCode.ResourceExhausted, "Too Many Requests");
 
     public static readonly ApiError Unavailable = new(
-        "the database is unreachable, does not answer within `Database__RequestTimeoutSeconds`, or lacks this version's migrations (run `migrate`)",
+        "nothing was written: the database is unreachable, does not answer within `Database__RequestTimeoutSeconds` (or the call's own deadline), rolled the create back, or lacks this version's migrations (run `migrate`); or the queue of creates is full (then REST sends `Retry-After`, gRPC `grpc-retry-pushback-ms`). Safe to retry",
         StatusCodes.Status503ServiceUnavailable, StatusCode.Unavailable, "Service Unavailable");
+
+    public static readonly ApiError MayHaveCompleted = new(
+        "the connection to the database was lost while the create was being committed, and the database could not say whether it was: the chat may be stored. Retry only with the same request id, which returns the chat if it is",
+        StatusCodes.Status504GatewayTimeout, StatusCode.DeadlineExceeded, "The chat may have been created; retry with the same request id to find out");
 
     public static readonly ApiError Internal = new(
         "anything unexpected; no detail is given",
@@ -68,7 +72,7 @@ public static class ApiErrors
     public static IReadOnlyList<ApiError> All { get; } =
     [
         Unauthenticated, InvalidBody, InvalidPath, UnsupportedMediaType, PermissionDenied, ProjectNotFound,
-        RequestIdReused, PayloadTooLarge, TooManyRequests, Unavailable, Internal,
+        RequestIdReused, PayloadTooLarge, TooManyRequests, Unavailable, MayHaveCompleted, Internal,
     ];
 
     /// <summary>The row a gRPC status the service threw stands for; null for one it did not plan.</summary>

@@ -16,6 +16,7 @@ namespace Neptun.Chat.Service.Chats;
 public sealed class ChatApiService(
     ChatCreateQueue creates,
     AiModelCatalog models,
+    DatabaseFailures failures,
     IOptions<DatabaseOptions> database,
     DatabaseSchemaState schema,
     ILogger<ChatApiService> logger)
@@ -24,9 +25,9 @@ public sealed class ChatApiService(
     public override async Task<CreateProjectChatResponse> CreateProjectChat(CreateProjectChatRequest request, ServerCallContext context)
     {
         var user = context.GetSessionUser();
-        using var databaseTime = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        databaseTime.CancelAfter(TimeSpan.FromSeconds(database.Value.RequestTimeoutSeconds));
-        var cancellationToken = databaseTime.Token;
+
+        // One deadline for the whole create, fixed now: the model lookup, the queue and the statement share it.
+        var deadline = Deadline.ForCall(TimeSpan.FromSeconds(database.Value.RequestTimeoutSeconds), context.Deadline);
 
         var pathViolations = CreateProjectChatValidator.ValidatePath(request);
         if (pathViolations.Count > 0)
@@ -40,65 +41,74 @@ public sealed class ChatApiService(
             throw ChatErrors.Unavailable();
         }
 
+        var bodyViolations = CreateProjectChatValidator.ValidateBody(request);
+        if (!RequestIds.TryRead(request, context.RequestHeaders, out var requestId))
+        {
+            bodyViolations.Add(CreateProjectChatValidator.InvalidRequestId());
+        }
+
+        if (bodyViolations.Count == 0 && !await IsKnownModelAsync(request.Model, deadline, context.CancellationToken))
+        {
+            bodyViolations.Add(CreateProjectChatValidator.UnknownModel());
+        }
+
+        if (bodyViolations.Count > 0)
+        {
+            throw ChatErrors.InvalidBody(bodyViolations);
+        }
+
+        if (request.UserId != user.Id)
+        {
+            throw ChatErrors.PermissionDenied();
+        }
+
+        var newChat = new NewProjectChat(
+            user.Id, request.ProjectId, request.Model, request.Name, requestId, requestId is null ? null : RequestIds.Fingerprint(request));
+        ChatCreation? creation;
         try
         {
-            var bodyViolations = CreateProjectChatValidator.ValidateBody(request);
-            if (!RequestIds.TryRead(request, context.RequestHeaders, out var requestId))
-            {
-                bodyViolations.Add(CreateProjectChatValidator.InvalidRequestId());
-            }
-
-            if (bodyViolations.Count == 0 && !await models.IsKnownAsync(request.Model, cancellationToken))
-            {
-                bodyViolations.Add(CreateProjectChatValidator.UnknownModel());
-            }
-
-            if (bodyViolations.Count > 0)
-            {
-                throw ChatErrors.InvalidBody(bodyViolations);
-            }
-
-            if (request.UserId != user.Id)
-            {
-                throw ChatErrors.PermissionDenied();
-            }
-
-            var newChat = new NewProjectChat(
-                user.Id, request.ProjectId, request.Model, request.Name, requestId, requestId is null ? null : RequestIds.Fingerprint(request));
-            var creation = await creates.CreateAsync(newChat, cancellationToken)
-                ?? throw ChatErrors.ProjectNotFound();
-
-            if (!creation.SameRequest)
-            {
-                throw ChatErrors.RequestIdReused();
-            }
-
-            if (creation.Replayed)
-            {
-                Log.ChatReplayed(logger, creation.Chat.Id, user.Id);
-            }
-            else
-            {
-                Log.ChatCreated(logger, creation.Chat.Id, user.Id, request.ProjectId);
-            }
-
-            return new CreateProjectChatResponse { Chat = ToMessage(creation.Chat) };
+            creation = await creates.CreateAsync(newChat, deadline, context.CancellationToken);
         }
-        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UndefinedTable && schema.Status != SchemaStatus.Current)
+        catch (RpcException exception) when (exception.Trailers.Get(ChatErrors.RetryPushbackHeader) is not null)
         {
-            // A create before the schema was first read (at start, or while the database was away):
-            // the missing table is the migration the check is about to report, not a broken call.
-            throw ChatErrors.Unavailable();
+            // The queue is full. REST callers read HTTP's Retry-After; gRPC's pushback is in the trailers.
+            context.GetHttpContext().Response.Headers.RetryAfter = ((int)ChatErrors.OverloadedRetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            throw;
         }
-        catch (NpgsqlException exception) when (!cancellationToken.IsCancellationRequested)
+
+        if (creation is null)
         {
-            throw DatabaseFailures.ToRpcException(exception, logger);
+            throw ChatErrors.ProjectNotFound();
         }
-        catch (Exception exception) when (exception is OperationCanceledException or NpgsqlException && !context.CancellationToken.IsCancellationRequested)
+
+        if (!creation.SameRequest)
         {
-            // The database took longer than the request may wait (a full pool, a slow server).
-            Log.DatabaseTimedOut(logger, database.Value.RequestTimeoutSeconds);
-            throw ChatErrors.Unavailable();
+            throw ChatErrors.RequestIdReused();
+        }
+
+        if (creation.Replayed)
+        {
+            Log.ChatReplayed(logger, creation.Chat.Id, user.Id);
+        }
+        else
+        {
+            Log.ChatCreated(logger, creation.Chat.Id, user.Id, request.ProjectId);
+        }
+
+        return new CreateProjectChatResponse { Chat = ToMessage(creation.Chat) };
+    }
+
+    private async ValueTask<bool> IsKnownModelAsync(string model, Deadline deadline, CancellationToken callerGone)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(callerGone);
+        timeout.CancelAfter(deadline.Remaining);
+        try
+        {
+            return await models.IsKnownAsync(model, timeout.Token);
+        }
+        catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException && !callerGone.IsCancellationRequested)
+        {
+            throw failures.ToRpcException(exception, timedOut: timeout.IsCancellationRequested);
         }
     }
 

@@ -1,205 +1,77 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Database;
-using Neptun.Chat.Service.Idempotency;
-using Npgsql;
 
 namespace Neptun.Chat.Service.Chats;
 
 /// <summary>
-/// Group commit: concurrent creates wait in one queue, and each of a few writers takes everything
-/// queued (up to <see cref="DatabaseOptions.MaxBatchSize"/>) and writes it as one statement. There
-/// is no timer: a create that finds a writer free is written at once, alone; batches form only
-/// while every writer is busy, that is, under load. With a batch size of 1 each create is written
-/// on its own, as before.
+/// Where creates wait for a writer (<see cref="ChatCreateWriters"/>): a bounded queue, so that under
+/// overload a caller is told at once that nothing was written, rather than everyone waiting out the
+/// timeout while memory grows with the arrival rate.
 /// </summary>
-public sealed class ChatCreateQueue(
-    ChatRepository single,
-    ChatBatchRepository batches,
-    ChatCreateMetrics metrics,
-    IOptions<DatabaseOptions> database,
-    IOptions<IdempotencyOptions> idempotency,
-    ILogger<ChatCreateQueue> logger)
+public sealed class ChatCreateQueue
 {
-    private readonly Lock _gate = new();
-    private readonly Queue<PendingCreate> _queue = new();
-    private int _writers;
+    private readonly Channel<PendingCreate> _channel;
+    private readonly ChatCreateMetrics _metrics;
+
+    public ChatCreateQueue(IOptions<DatabaseOptions> options, ChatCreateMetrics metrics)
+    {
+        _metrics = metrics;
+        _channel = Channel.CreateBounded<PendingCreate>(new BoundedChannelOptions(options.Value.MaxQueuedCreates)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            // A free writer takes a lone create on the caller's thread, with no hand-off before
+            // its statement is sent; under load the writers are busy and nothing runs inline.
+            AllowSynchronousContinuations = true,
+        });
+        metrics.ObserveQueueDepth(() => _channel.Reader.Count);
+    }
 
     /// <summary>Creates waiting for a writer.</summary>
-    internal int Queued
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _queue.Count;
-            }
-        }
-    }
+    internal int Queued => _channel.Reader.Count;
+
+    internal ChannelReader<PendingCreate> Reader => _channel.Reader;
 
     /// <summary>
-    /// The chat created or replayed, or null when the project is not the user's. A caller that
-    /// cancels once its create is in a batch gets its cancellation, but the chat may still be
-    /// written; a retry with the same request id then returns it.
+    /// The chat created or replayed, or null when the project is not the user's. Throws one of the
+    /// error table's rows otherwise: UNAVAILABLE only when nothing was written (the queue was full,
+    /// the deadline passed before a writer took the create, or the statement rolled back),
+    /// DEADLINE_EXCEEDED when the outcome could not be known. Only <paramref name="callerGone"/>
+    /// ends the wait for a create that a statement carries.
     /// </summary>
-    public Task<ChatCreation?> CreateAsync(NewProjectChat chat, CancellationToken cancellationToken)
+    public async Task<ChatCreation?> CreateAsync(NewProjectChat chat, Deadline deadline, CancellationToken callerGone)
     {
-        var options = database.Value;
-        if (options.MaxBatchSize <= 1)
+        var pending = new PendingCreate(chat, deadline, Activity.Current);
+        if (!_channel.Writer.TryWrite(pending))
         {
-            return single.CreateProjectChatAsync(chat, idempotency.Value.Retention, cancellationToken);
+            _metrics.Finished(CreateResult.Refused);
+            throw ChatErrors.Overloaded();
         }
 
-        var pending = new PendingCreate(chat, Activity.Current, cancellationToken);
-        bool startWriter;
-        lock (_gate)
-        {
-            _queue.Enqueue(pending);
-            startWriter = _writers < options.MaxBatchWriters;
-            if (startWriter)
-            {
-                _writers++;
-            }
-        }
-
-        if (startWriter)
-        {
-            // Started on this thread, so that a lone create costs no hand-off before its statement
-            // is sent. The writer outlives this request: it must not carry the request's trace or
-            // log scope into the batches it writes for others.
-            using (ExecutionContext.SuppressFlow())
-            {
-                _ = WriteUntilEmptyAsync();
-            }
-        }
-
-        return pending.Completion.Task.WaitAsync(cancellationToken);
-    }
-
-    private async Task WriteUntilEmptyAsync()
-    {
-        var maxBatchSize = database.Value.MaxBatchSize;
-        var batch = new List<PendingCreate>(maxBatchSize);
-        while (true)
-        {
-            batch.Clear();
-            lock (_gate)
-            {
-                while (batch.Count < maxBatchSize && _queue.TryDequeue(out var pending))
-                {
-                    if (pending.CallerCancellation.IsCancellationRequested)
-                    {
-                        pending.Completion.TrySetCanceled(pending.CallerCancellation);
-                    }
-                    else
-                    {
-                        batch.Add(pending);
-                    }
-                }
-
-                if (batch.Count == 0)
-                {
-                    _writers--;
-                    return;
-                }
-            }
-
-            await WriteAsync(batch);
-        }
-    }
-
-    /// <summary>Writes one batch and completes each of its creates; never throws.</summary>
-    private async Task WriteAsync(List<PendingCreate> batch)
-    {
-        metrics.BatchWritten(batch.Count);
-
-        // The batch's database span goes into the trace of its oldest create.
-        Activity.Current = batch[0].Activity;
+        using var expiry = new CancellationTokenSource(deadline.Remaining);
+        using var dropOnExpiry = expiry.Token.Register(() => DropExpired(pending));
         try
         {
-            // Two creates with one request id cannot share a statement: the first goes into the
-            // batch, and the others run alone after it, so that they replay what it created.
-            var inBatch = new List<PendingCreate>(batch.Count);
-            var alone = new List<PendingCreate>();
-            HashSet<(int, Guid)>? requestIds = null;
-            foreach (var pending in batch)
-            {
-                var isRepeat = pending.Chat.RequestId is { } requestId && !(requestIds ??= []).Add((pending.Chat.UserId, requestId));
-                (isRepeat ? alone : inBatch).Add(pending);
-            }
-
-            BatchedCreation[] outcomes;
-            using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(database.Value.RequestTimeoutSeconds)))
-            {
-                try
-                {
-                    outcomes = await batches.CreateProjectChatsAsync(inBatch.ConvertAll(p => p.Chat), idempotency.Value.Retention, timeout.Token);
-                }
-                catch (PostgresException exception) when (inBatch.Count > 1 && DatabaseFailures.MayBeOneCreates(exception))
-                {
-                    // One create's row failed the statement for all (a project deleted meanwhile, a
-                    // model the enum lost): each runs alone and gets its own outcome.
-                    Log.BatchRunAlone(logger, inBatch.Count, exception.SqlState);
-                    await RunAloneAsync(batch);
-                    return;
-                }
-            }
-
-            for (var i = 0; i < inBatch.Count; i++)
-            {
-                var outcome = outcomes[i];
-                if (outcome.Outcome == BatchOutcome.RunAlone)
-                {
-                    alone.Add(inBatch[i]);
-                }
-                else
-                {
-                    inBatch[i].Completion.TrySetResult(outcome.Creation);
-                }
-            }
-
-            await RunAloneAsync(alone);
+            return await pending.Completion.Task.WaitAsync(callerGone);
         }
-        catch (Exception exception)
+        catch (OperationCanceledException) when (callerGone.IsCancellationRequested)
         {
-            // The database failed the batch (a lost connection, a timeout): each of its callers
-            // learns it, and no other batch is touched.
-            foreach (var pending in batch)
-            {
-                pending.Completion.TrySetException(exception);
-            }
-        }
-        finally
-        {
-            Activity.Current = null;
+            // Nobody is listening any more; if no writer took it yet, none will send it.
+            pending.TryDrop();
+            throw;
         }
     }
 
-    private async Task RunAloneAsync(List<PendingCreate> creates)
+    private void DropExpired(PendingCreate create)
     {
-        foreach (var pending in creates)
+        if (create.TryDrop())
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(database.Value.RequestTimeoutSeconds));
-            try
-            {
-                pending.Completion.TrySetResult(await single.CreateProjectChatAsync(pending.Chat, idempotency.Value.Retention, timeout.Token));
-            }
-            catch (Exception exception)
-            {
-                pending.Completion.TrySetException(exception);
-            }
+            _metrics.Finished(CreateResult.Expired);
+            create.Completion.TrySetException(ChatErrors.Unavailable());
         }
     }
 
-    private sealed class PendingCreate(NewProjectChat chat, Activity? activity, CancellationToken callerCancellation)
-    {
-        public NewProjectChat Chat { get; } = chat;
-
-        public Activity? Activity { get; } = activity;
-
-        public CancellationToken CallerCancellation { get; } = callerCancellation;
-
-        // Callers continue on the thread pool, not on the writer, which goes on to the next batch.
-        public TaskCompletionSource<ChatCreation?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
+    /// <summary>Accepts no more creates; the writers finish those already queued.</summary>
+    internal void Complete() => _channel.Writer.TryComplete();
 }

@@ -24,6 +24,20 @@ public static class ChatErrors
 
     public static RpcException Unavailable() => ToRpcException(ApiErrors.Unavailable);
 
+    /// <summary>How long a caller refused by a full queue is asked to wait before it tries again.</summary>
+    public static readonly TimeSpan OverloadedRetryAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>gRPC's retry pushback trailer (gRFC A6): how long a client's retry policy waits.</summary>
+    public const string RetryPushbackHeader = "grpc-retry-pushback-ms";
+
+    /// <summary>The queue of creates is full: nothing was written, and gRPC's retry pushback says when to try again.</summary>
+    public static RpcException Overloaded() => new(
+        new Grpc.Core.Status(ApiErrors.Unavailable.GrpcStatus!.Value, ApiErrors.Unavailable.Message),
+        new Metadata { { RetryPushbackHeader, ((int)OverloadedRetryAfter.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+
+    /// <summary>A commit whose outcome is unknown: the chat may be stored.</summary>
+    public static RpcException MayHaveCompleted() => ToRpcException(ApiErrors.MayHaveCompleted);
+
     public static RpcException Internal() => ToRpcException(ApiErrors.Internal);
 
     private static RpcException ToRpcException(ApiError error) =>

@@ -1,28 +1,44 @@
 using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Neptun.Chat.Service.Database;
 using Npgsql;
 
 namespace Neptun.Chat.Service.Chats;
 
-/// <summary>Decides what a database failure means to the caller.</summary>
-public static class DatabaseFailures
+/// <summary>
+/// Says what a failure of the database work behind a create means to its caller, for failures
+/// after which nothing is written (before the statement, or a statement that rolled back).
+/// </summary>
+public sealed class DatabaseFailures(DatabaseSchemaState schema, IOptions<DatabaseOptions> database, ILogger<DatabaseFailures> logger)
 {
-    private const string InvalidTextRepresentation = "22P02";
-    private const string ForeignKeyViolation = "23503";
-
-    public static RpcException ToRpcException(NpgsqlException exception, ILogger logger)
+    /// <param name="exception">What the database work threw.</param>
+    /// <param name="timedOut">Whether the create's deadline cut the work off.</param>
+    public RpcException ToRpcException(Exception exception, bool timedOut)
     {
         switch (exception)
         {
             // The enum lost or never had the value the catalog believed in: the caller's mistake.
-            case PostgresException { SqlState: InvalidTextRepresentation }:
+            case PostgresException { SqlState: SqlStates.InvalidTextRepresentation }:
                 return ChatErrors.InvalidBody([CreateProjectChatValidator.UnknownModel()]);
 
             // The project was deleted between the ownership check and the link.
-            case PostgresException { SqlState: ForeignKeyViolation }:
+            case PostgresException { SqlState: SqlStates.ForeignKeyViolation }:
                 return ChatErrors.ProjectNotFound();
+
+            // A create before the schema was first read (at start, or while the database was
+            // away): the missing table is the migration the check is about to report.
+            case PostgresException { SqlState: PostgresErrorCodes.UndefinedTable } when schema.Status != SchemaStatus.Current:
+                return ChatErrors.Unavailable();
         }
 
-        if (IsUnavailable(exception))
+        if (timedOut && exception is OperationCanceledException or NpgsqlException or TimeoutException)
+        {
+            // The database took longer than the create may wait (a full pool, a lock, a slow server).
+            Log.DatabaseTimedOut(logger, database.Value.RequestTimeoutSeconds);
+            return ChatErrors.Unavailable();
+        }
+
+        if (exception is NpgsqlException npgsql && (npgsql.IsTransient || npgsql is PostgresException { SqlState: var state } && SqlStates.IsAboutTheServer(state)))
         {
             Log.DatabaseUnavailable(logger, exception.GetType().Name, (exception as PostgresException)?.SqlState);
             return ChatErrors.Unavailable();
@@ -31,18 +47,4 @@ public static class DatabaseFailures
         Log.DatabaseFailed(logger, exception);
         return ChatErrors.Internal();
     }
-
-    /// <summary>
-    /// Whether a statement that wrote many creates may have failed for one of them (a foreign key,
-    /// an enum value, a trigger, a deadlock with another batch) rather than for the database as a
-    /// whole (a lost connection, a shutdown, no resources), so that each create is worth a try alone.
-    /// </summary>
-    public static bool MayBeOneCreates(PostgresException exception) => !IsAboutTheServer(exception.SqlState);
-
-    private static bool IsUnavailable(NpgsqlException exception) =>
-        exception.IsTransient || exception is PostgresException { SqlState: var state } && IsAboutTheServer(state);
-
-    // Connection exceptions, operator intervention (shutdown, cancel), insufficient resources.
-    private static bool IsAboutTheServer(string state) =>
-        state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57", StringComparison.Ordinal) || state.StartsWith("53", StringComparison.Ordinal);
 }

@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
+using Dapper;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Neptun.Chat.Service.Database;
 
@@ -9,8 +11,17 @@ namespace Neptun.Chat.Service.Database;
 /// read the enum again, but at most once per refresh interval, so bad input cannot turn every
 /// request into an extra query.
 /// </summary>
-public sealed class AiModelCatalog(ChatRepository repository, IOptions<DatabaseOptions> options, TimeProvider timeProvider)
+public sealed class AiModelCatalog(NpgsqlDataSource dataSource, IOptions<DatabaseOptions> options, TimeProvider timeProvider)
 {
+    private const string ReadModelsSql = """
+        SELECT e.enumlabel
+        FROM pg_catalog.pg_enum e
+        JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid
+        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.nspname = 'public' AND t.typname = 'ai_model_enum'
+        ORDER BY e.enumsortorder
+        """;
+
     private readonly SemaphoreSlim _refreshLock = new(1, 1);
     private volatile FrozenSet<string>? _models;
     private long _lastRefreshTimestamp;
@@ -43,7 +54,8 @@ public sealed class AiModelCatalog(ChatRepository repository, IOptions<DatabaseO
                 return current;
             }
 
-            var models = await repository.ReadAiModelsAsync(cancellationToken);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            var models = await connection.QueryAsync<string>(new CommandDefinition(ReadModelsSql, cancellationToken: cancellationToken));
             current = models.ToFrozenSet(StringComparer.Ordinal);
             _models = current;
             _lastRefreshTimestamp = timeProvider.GetTimestamp();

@@ -1,138 +1,285 @@
-using Dapper;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Neptun.Chat.Service.Database;
 
-/// <summary>Writes chats into the web app's tables, and the request ids of idempotent creates into the service's own.</summary>
-public sealed class ChatRepository(NpgsqlDataSource dataSource)
+/// <summary>What the create statement did for one create.</summary>
+public enum CreateOutcome
 {
-    private const string UniqueViolation = "23505";
-    private const string RequestIdKey = "idempotency_key_pkey";
+    /// <summary>The project is not the user's (or no longer exists): nothing was written for it.</summary>
+    NotFound,
 
-    // One statement, so one round trip and one implicit transaction: the ownership check, the chat,
-    // its project link and the request id record succeed or fail together. No row comes back when the
-    // project is not the user's. A request id already recorded for this user turns the statement into
-    // a read of what the first request created. Two requests with one id at once both insert; the
-    // later one fails on the primary key, writes nothing, and is run again to read the first one's
-    // chat. Times are taken in UTC explicitly rather than from the columns' now() defaults.
-    private const string CreateProjectChatSql = """
-        WITH earlier_request AS (
-            SELECT request_hash, chat_id, chat_model, chat_name, chat_created_at, chat_updated_at, expires_at
-            FROM neptun_chat_service.idempotency_key
-            WHERE user_id = @UserId AND request_id = @RequestId
-        ), owned_project AS (
-            SELECT id
-            FROM public.neptun_user_project
-            WHERE id = @ProjectId AND neptun_user_id = @UserId AND NOT EXISTS (SELECT 1 FROM earlier_request)
-        ), created_chat AS (
-            INSERT INTO public.chat_conversation (name, model, neptun_user_id, created_at, updated_at)
-            SELECT @Name, @Model::public.ai_model_enum, @UserId, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
-            FROM owned_project
-            RETURNING id, neptun_user_id, model, name, created_at, updated_at
-        ), project_link AS (
-            INSERT INTO public.project_chat_conversation (project_id, chat_conversation_id, created_at)
-            SELECT owned_project.id, created_chat.id, created_chat.created_at
-            FROM owned_project CROSS JOIN created_chat
-        ), recorded_request AS (
-            INSERT INTO neptun_chat_service.idempotency_key
-                (user_id, request_id, request_hash, chat_id, chat_model, chat_name, chat_created_at, chat_updated_at, expires_at)
-            SELECT @UserId, @RequestId, @RequestHash, id, model::text, name, created_at, updated_at, now() + @Retention
-            FROM created_chat
-            WHERE @RequestId IS NOT NULL
-        )
-        SELECT false AS "Replayed", true AS "SameRequest", false AS "Expired",
-               id AS "Id", neptun_user_id AS "NeptunUserId", model::text AS "Model", name AS "Name",
-               created_at AS "CreatedAt", updated_at AS "UpdatedAt"
-        FROM created_chat
-        UNION ALL
-        SELECT true, request_hash = @RequestHash, expires_at <= now(),
-               chat_id, @UserId, chat_model, chat_name, chat_created_at, chat_updated_at
-        FROM earlier_request
-        """;
+    /// <summary>The chat, its link and its request id record are stored (committed).</summary>
+    Created,
 
-    private const string DeleteExpiredRequestSql = """
-        DELETE FROM neptun_chat_service.idempotency_key
-        WHERE user_id = @UserId AND request_id = @RequestId AND expires_at <= now()
-        """;
-
-    private const string PurgeExpiredRequestsSql = """
-        DELETE FROM neptun_chat_service.idempotency_key
-        WHERE ctid IN (SELECT ctid FROM neptun_chat_service.idempotency_key WHERE expires_at <= now() LIMIT @BatchSize)
-        """;
+    /// <summary>An earlier request with the same id created the chat; nothing was written.</summary>
+    Replayed,
 
     /// <summary>
-    /// Creates the chat and its link, or returns what an earlier request with the same id created,
-    /// or null when the project is not the user's.
+    /// Another transaction recorded the same request id while this statement ran: nothing was
+    /// written, and a new statement will read what that one created.
     /// </summary>
-    public async Task<ChatCreation?> CreateProjectChatAsync(NewProjectChat chat, TimeSpan retention, CancellationToken cancellationToken)
+    RunAgain,
+
+    /// <summary>The statement would have created it, but its transaction did not commit: nothing is stored.</summary>
+    RolledBack,
+
+    /// <summary>The connection was lost while the commit was under way, and asking the database did not tell.</summary>
+    Unknown,
+}
+
+/// <summary>One create's outcome; <see cref="Creation"/> is set for created and replayed chats.</summary>
+public readonly record struct ChatCreateResult(CreateOutcome Outcome, ChatCreation? Creation);
+
+/// <summary>
+/// Writes creates into the web app's tables (and request ids into the service's own) with one
+/// statement, whether one create or a batch of many: one round trip for the statement, one for the
+/// commit. Each create keeps its own outcome, as if it had been written alone.
+/// </summary>
+public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepository> logger)
+{
+    // How long the service may spend asking whether a commit it lost sight of happened.
+    private static readonly TimeSpan CommitCheckBudget = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan CommitCheckPause = TimeSpan.FromMilliseconds(50);
+
+    // The requests come in as arrays, one element each, numbered by their position (ord). Constant
+    // text, so that the statement is prepared once per connection whatever the batch's size.
+    //
+    // Chat ids are drawn from the chat table's own sequence up front, so that the request id
+    // record (which keeps the chat it names) can be inserted before the chat: only a create whose
+    // own record went in writes a chat. A record that has expired but is not purged yet is taken
+    // over (DO UPDATE ... WHERE expired); one that another transaction wrote while this statement
+    // ran is left alone, and its create comes back as 'run again' to read that chat. Records go in
+    // ordered by key, so that two batches with the same ids cannot deadlock. MATERIALIZED keeps each
+    // nextval() to one call per create. The lookups are LATERAL ... LIMIT 1 so that they stay index
+    // probes in the generic plan of the prepared statement, whatever the tables' size was when it
+    // was planned. Times are UTC (the tables store zone-less UTC); now() is one value for the
+    // whole transaction, so the chat, its link, its record and the reply agree. The transaction id
+    // and the server process (the real one, behind any pooler) come back with every created chat:
+    // if the commit's answer is lost, they tell what happened.
+    private const string CreateProjectChatsSql = """
+        WITH request AS MATERIALIZED (
+            SELECT *
+            FROM unnest($1::integer[], $2::integer[], $3::text[], $4::text[], $5::uuid[], $6::bytea[])
+                WITH ORDINALITY AS r(user_id, project_id, model, name, request_id, request_hash, ord)
+        ), earlier_request AS MATERIALIZED (
+            SELECT request.ord, k.request_hash = request.request_hash AS same_request,
+                   k.chat_id, k.chat_model, k.chat_name, k.chat_created_at, k.chat_updated_at
+            FROM request
+            CROSS JOIN LATERAL (
+                SELECT * FROM neptun_chat_service.idempotency_key k
+                WHERE k.user_id = request.user_id AND k.request_id = request.request_id AND k.expires_at > now()
+                LIMIT 1) AS k
+            WHERE request.request_id IS NOT NULL
+        ), owned AS MATERIALIZED (
+            SELECT request.ord, request.user_id, request.project_id, request.model, request.name, request.request_id, request.request_hash,
+                   nextval('public.chat_conversation_id_seq'::regclass)::integer AS chat_id
+            FROM request
+            CROSS JOIN LATERAL (
+                SELECT 1 FROM public.neptun_user_project p
+                WHERE p.id = request.project_id AND p.neptun_user_id = request.user_id
+                LIMIT 1) AS owned_project
+            WHERE NOT EXISTS (SELECT 1 FROM earlier_request WHERE earlier_request.ord = request.ord)
+        ), recorded_request AS (
+            INSERT INTO neptun_chat_service.idempotency_key AS k
+                (user_id, request_id, request_hash, chat_id, chat_model, chat_name, chat_created_at, chat_updated_at, expires_at)
+            SELECT user_id, request_id, request_hash, chat_id, model, name, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', now() + $7
+            FROM owned
+            WHERE request_id IS NOT NULL
+            ORDER BY user_id, request_id
+            ON CONFLICT (user_id, request_id) DO UPDATE
+                SET request_hash = excluded.request_hash, chat_id = excluded.chat_id, chat_model = excluded.chat_model,
+                    chat_name = excluded.chat_name, chat_created_at = excluded.chat_created_at,
+                    chat_updated_at = excluded.chat_updated_at, expires_at = excluded.expires_at
+                WHERE k.expires_at <= now()
+            RETURNING chat_id
+        ), creatable AS MATERIALIZED (
+            SELECT owned.ord, owned.user_id, owned.project_id, owned.model, owned.name, owned.chat_id
+            FROM owned
+            WHERE owned.request_id IS NULL
+               OR EXISTS (SELECT 1 FROM recorded_request WHERE recorded_request.chat_id = owned.chat_id)
+        ), created_chat AS (
+            INSERT INTO public.chat_conversation (id, name, model, neptun_user_id, created_at, updated_at)
+            SELECT chat_id, name, model::public.ai_model_enum, user_id, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+            FROM creatable
+        ), project_link AS (
+            INSERT INTO public.project_chat_conversation (project_id, chat_conversation_id, created_at)
+            SELECT project_id, chat_id, now() AT TIME ZONE 'UTC'
+            FROM creatable
+        )
+        SELECT ord, 1 AS outcome, true AS same_request, chat_id, model, name,
+               now() AT TIME ZONE 'UTC' AS created_at, now() AT TIME ZONE 'UTC' AS updated_at,
+               pg_current_xact_id() AS xid, pg_backend_pid() AS server_process
+        FROM creatable
+        UNION ALL
+        SELECT ord, 2, same_request, chat_id, chat_model, chat_name, chat_created_at, chat_updated_at, NULL, NULL
+        FROM earlier_request
+        UNION ALL
+        SELECT ord, 3, true, chat_id, model, name, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', NULL, NULL
+        FROM owned
+        WHERE NOT EXISTS (SELECT 1 FROM creatable WHERE creatable.ord = owned.ord)
+        """;
+
+    // After a lost commit: committed, aborted, or still in progress on the old connection's server
+    // process, which is then ended (waiting up to 500 ms) so that the answer becomes final.
+    private const string CommitStatusSql = "SELECT pg_xact_status($1)";
+    private const string EndBackendSql = "SELECT pg_terminate_backend($1, 500)";
+
+    /// <summary>
+    /// Runs <paramref name="chats"/> as one statement in one transaction; the results come back in
+    /// the same order. Two creates with the same user and request id must not be in one statement.
+    /// Throws when nothing was written (the statement failed or the token fired before the commit).
+    /// </summary>
+    public async Task<ChatCreateResult[]> CreateProjectChatsAsync(IReadOnlyList<NewProjectChat> chats, TimeSpan retention, CancellationToken cancellationToken)
     {
-        var parameters = new
+        var count = chats.Count;
+        var userIds = new int[count];
+        var projectIds = new int[count];
+        var models = new string[count];
+        var names = new string[count];
+        var requestIds = new Guid?[count];
+        var requestHashes = new byte[]?[count];
+        for (var i = 0; i < count; i++)
         {
-            chat.UserId,
-            chat.ProjectId,
-            chat.Model,
-            chat.Name,
-            chat.RequestId,
-            chat.RequestHash,
-            Retention = retention,
-        };
+            var chat = chats[i];
+            (userIds[i], projectIds[i], models[i], names[i], requestIds[i], requestHashes[i]) =
+                (chat.UserId, chat.ProjectId, chat.Model, chat.Name, chat.RequestId, chat.RequestHash);
+        }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-
-        // Attempts: the first; one after losing a race on the request id; one after clearing an
-        // expired record of it that the purge has not reached yet.
-        for (var attempt = 1; ; attempt++)
+        // A create with no row is one whose project is not the user's.
+        var results = new ChatCreateResult[count];
+        ulong? transactionId = null;
+        var serverProcessId = 0;
+        Exception commitFailure;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
-            CreationRow? row;
+
+            // Explicit, so that a statement cut off by the deadline or a lost connection is never
+            // committed: only the COMMIT's own round trip can leave the outcome in doubt.
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var command = CreateCommand(connection, transaction, userIds, projectIds, models, names, requestIds, requestHashes, retention))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var index = (int)reader.GetInt64(0) - 1;
+                    var outcome = (CreateOutcome)reader.GetInt32(1);
+                    var chat = new ChatRecord(
+                        reader.GetInt32(3),
+                        userIds[index],
+                        reader.GetString(4),
+                        reader.GetString(5),
+                        DateTime.SpecifyKind(reader.GetDateTime(6), DateTimeKind.Utc),
+                        DateTime.SpecifyKind(reader.GetDateTime(7), DateTimeKind.Utc));
+                    results[index] = new ChatCreateResult(outcome, new ChatCreation(chat, outcome == CreateOutcome.Replayed, reader.GetBoolean(2)));
+                    if (!reader.IsDBNull(8))
+                    {
+                        transactionId = reader.GetFieldValue<ulong>(8);
+                        serverProcessId = reader.GetInt32(9);
+                    }
+                }
+            }
+
+            // Nothing written: no COMMIT needed, and none can be lost.
+            if (transactionId is null)
+            {
+                return results;
+            }
+
+            // A deadline that passed while the rows were read ends here, before anything is sent.
+            cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                row = await connection.QuerySingleOrDefaultAsync<CreationRow>(
-                    new CommandDefinition(CreateProjectChatSql, parameters, cancellationToken: cancellationToken));
+                await transaction.CommitAsync(cancellationToken);
+                return results;
             }
-            catch (PostgresException exception) when (exception is { SqlState: UniqueViolation, ConstraintName: RequestIdKey } && attempt < 3)
+            catch (PostgresException exception) when (!SqlStates.IsAboutTheServer(exception.SqlState))
             {
-                continue;
+                // The server answered the COMMIT with an error of the transaction itself: rolled back.
+                throw;
             }
-
-            if (row is { Expired: true } && attempt < 3)
+            catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException)
             {
-                await connection.ExecuteAsync(new CommandDefinition(DeleteExpiredRequestSql, parameters, cancellationToken: cancellationToken));
-                continue;
+                commitFailure = exception;
             }
+        }
 
-            return row is null ? null : row.ToCreation();
+        // The COMMIT was sent and its answer lost. The connection is closed now, so the
+        // transaction can no longer commit later on its account; ask the database what it did.
+        var committed = await WasCommittedAsync(transactionId.Value, serverProcessId);
+        Log.CommitOutcomeChecked(logger, commitFailure.GetType().Name, committed switch { true => "committed", false => "rolled back", null => "unknown" });
+        var created = committed switch { true => CreateOutcome.Created, false => CreateOutcome.RolledBack, null => CreateOutcome.Unknown };
+        for (var i = 0; i < count; i++)
+        {
+            if (results[i].Outcome == CreateOutcome.Created)
+            {
+                results[i] = results[i] with { Outcome = created };
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>Whether the transaction committed; null when the database cannot tell within the budget.</summary>
+    private async Task<bool?> WasCommittedAsync(ulong transactionId, int serverProcessId)
+    {
+        using var budget = new CancellationTokenSource(CommitCheckBudget);
+
+        // The database may be failing right now (that is how the answer was lost): ask again
+        // until the budget is spent.
+        while (true)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(budget.Token);
+                var status = await ReadCommitStatusAsync(connection, transactionId, budget.Token);
+                if (status == "in progress")
+                {
+                    await using (var end = new NpgsqlCommand(EndBackendSql, connection) { Parameters = { new NpgsqlParameter<int> { TypedValue = serverProcessId } } })
+                    {
+                        await end.ExecuteScalarAsync(budget.Token);
+                    }
+
+                    status = await ReadCommitStatusAsync(connection, transactionId, budget.Token);
+                }
+
+                return status switch { "committed" => true, "aborted" => false, _ => null };
+            }
+            catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException)
+            {
+                if (budget.IsCancellationRequested)
+                {
+                    return null;
+                }
+
+                await Task.Delay(CommitCheckPause, CancellationToken.None);
+            }
         }
     }
 
-    /// <summary>Deletes up to <paramref name="batchSize"/> expired request id records; returns how many.</summary>
-    public async Task<int> PurgeExpiredRequestsAsync(int batchSize, CancellationToken cancellationToken)
+    private static async Task<string?> ReadCommitStatusAsync(NpgsqlConnection connection, ulong transactionId, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(PurgeExpiredRequestsSql, new { BatchSize = batchSize }, cancellationToken: cancellationToken));
+        await using var command = new NpgsqlCommand(CommitStatusSql, connection)
+        {
+            Parameters = { new NpgsqlParameter<ulong> { TypedValue = transactionId, NpgsqlDbType = NpgsqlDbType.Xid8 } },
+        };
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
-    /// <summary>Reads the values of <c>ai_model_enum</c>, which the web app extends over time.</summary>
-    public async Task<IReadOnlyList<string>> ReadAiModelsAsync(CancellationToken cancellationToken)
-    {
-        const string sql = """
-            SELECT e.enumlabel
-            FROM pg_catalog.pg_enum e
-            JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid
-            JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-            WHERE n.nspname = 'public' AND t.typname = 'ai_model_enum'
-            ORDER BY e.enumsortorder
-            """;
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var models = await connection.QueryAsync<string>(new CommandDefinition(sql, cancellationToken: cancellationToken));
-        return models.AsList();
-    }
-
-    private sealed record CreationRow(
-        bool Replayed, bool SameRequest, bool Expired, int Id, int NeptunUserId, string Model, string Name, DateTime CreatedAt, DateTime UpdatedAt)
-    {
-        public ChatCreation ToCreation() => new(
-            new ChatRecord(Id, NeptunUserId, Model, Name, DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc), DateTime.SpecifyKind(UpdatedAt, DateTimeKind.Utc)),
-            Replayed,
-            SameRequest);
-    }
+    private static NpgsqlCommand CreateCommand(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, int[] userIds, int[] projectIds, string[] models, string[] names,
+        Guid?[] requestIds, byte[]?[] requestHashes, TimeSpan retention) =>
+        new(CreateProjectChatsSql, connection, transaction)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<int[]> { TypedValue = userIds },
+                new NpgsqlParameter<int[]> { TypedValue = projectIds },
+                new NpgsqlParameter<string[]> { TypedValue = models },
+                new NpgsqlParameter<string[]> { TypedValue = names },
+                new NpgsqlParameter<Guid?[]> { TypedValue = requestIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+                new NpgsqlParameter<byte[]?[]> { TypedValue = requestHashes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea },
+                new NpgsqlParameter<TimeSpan> { TypedValue = retention },
+            },
+        };
 }

@@ -24,8 +24,9 @@ public sealed class DatabaseOptions
     public int ModelCatalogRefreshSeconds { get; set; } = 5;
 
     /// <summary>
-    /// The most a request may spend on the database, waiting for a pooled connection included;
-    /// past it the caller gets 503 / UNAVAILABLE rather than joining an ever longer queue.
+    /// The most a create may wait, from its arrival to its statement's end (or less, when the call's
+    /// own deadline is nearer). A create still queued then is answered 503 / UNAVAILABLE unsent; a
+    /// statement still running is cancelled and rolled back.
     /// </summary>
     public double RequestTimeoutSeconds { get; set; } = 5;
 
@@ -37,6 +38,13 @@ public sealed class DatabaseOptions
 
     /// <summary>How many batches may be in flight at once, each on its own pooled connection; creates wait in a queue meanwhile.</summary>
     public int MaxBatchWriters { get; set; } = 4;
+
+    /// <summary>
+    /// The most creates that may wait for a writer; one more is refused at once with 503 and a
+    /// retry pushback. Sized to a fraction of a second of throughput, so that what is queued is
+    /// written well within the request timeout.
+    /// </summary>
+    public int MaxQueuedCreates { get; set; } = 1024;
 
     /// <summary>How often the migration journal is read again while the database lacks scripts this version needs.</summary>
     public double SchemaCheckIntervalSeconds { get; set; } = 5;

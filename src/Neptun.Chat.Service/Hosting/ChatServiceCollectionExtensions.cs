@@ -33,16 +33,17 @@ public static class ChatServiceCollectionExtensions
                 }
             })
             .Validate(options => options.SchemaCheckIntervalSeconds > 0, "Database:SchemaCheckIntervalSeconds must be positive.")
-            .Validate(options => options.MaxBatchSize >= 1 && options.MaxBatchWriters >= 1,
-                "Database:MaxBatchSize and MaxBatchWriters must be at least 1.")
+            .Validate(options => options.MaxBatchSize >= 1 && options.MaxBatchWriters >= 1 && options.MaxQueuedCreates >= 1,
+                "Database:MaxBatchSize, MaxBatchWriters and MaxQueuedCreates must be at least 1.")
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(NeptunDataSourceFactory.Create);
         services.AddSingleton<ChatRepository>();
-        services.AddSingleton<ChatBatchRepository>();
+        services.AddSingleton<DatabaseFailures>();
         services.AddSingleton<ChatCreateMetrics>();
         services.AddSingleton<ChatCreateQueue>();
+        services.AddHostedService<ChatCreateWriters>();
         services.AddSingleton<AiModelCatalog>();
         services.AddSingleton<DatabaseMigrator>();
         services.AddSingleton<DatabaseSchemaState>();

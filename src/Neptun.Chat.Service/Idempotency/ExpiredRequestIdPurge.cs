@@ -1,3 +1,4 @@
+using Dapper;
 using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Database;
 using Npgsql;
@@ -10,9 +11,14 @@ namespace Neptun.Chat.Service.Idempotency;
 /// simply tried again at the next interval.
 /// </summary>
 public sealed class ExpiredRequestIdPurge(
-    ChatRepository repository, DatabaseSchemaState schema, IOptions<IdempotencyOptions> options, TimeProvider timeProvider, ILogger<ExpiredRequestIdPurge> logger)
+    NpgsqlDataSource dataSource, DatabaseSchemaState schema, IOptions<IdempotencyOptions> options, TimeProvider timeProvider, ILogger<ExpiredRequestIdPurge> logger)
     : BackgroundService
 {
+    private const string PurgeExpiredRequestsSql = """
+        DELETE FROM neptun_chat_service.idempotency_key
+        WHERE ctid IN (SELECT ctid FROM neptun_chat_service.idempotency_key WHERE expires_at <= now() LIMIT @BatchSize)
+        """;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Until migrate has run, the table of request ids does not exist.
@@ -40,7 +46,12 @@ public sealed class ExpiredRequestIdPurge(
         int deleted;
         do
         {
-            deleted = await repository.PurgeExpiredRequestsAsync(batchSize, cancellationToken);
+            await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+            {
+                deleted = await connection.ExecuteAsync(
+                    new CommandDefinition(PurgeExpiredRequestsSql, new { BatchSize = batchSize }, cancellationToken: cancellationToken));
+            }
+
             total += deleted;
         }
         while (deleted == batchSize);

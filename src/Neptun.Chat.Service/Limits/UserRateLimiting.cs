@@ -67,7 +67,7 @@ public static class UserRateLimiting
         context.Response.ContentType = "application/grpc";
         context.Response.Headers["grpc-status"] = ((int)ApiErrors.TooManyRequests.GrpcStatus!.Value).ToString(CultureInfo.InvariantCulture);
         context.Response.Headers["grpc-message"] = ApiErrors.TooManyRequests.Message;
-        context.Response.Headers["grpc-retry-pushback-ms"] = (seconds * 1000).ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers[ChatErrors.RetryPushbackHeader] = (seconds * 1000).ToString(CultureInfo.InvariantCulture);
         return new ValueTask(context.Response.CompleteAsync());
     }
 }

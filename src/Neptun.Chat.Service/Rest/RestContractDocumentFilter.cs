@@ -109,11 +109,11 @@ public sealed class RestContractDocumentFilter(AiModelCatalog models, ILogger<Re
                 Description = string.Join("\n\n", rows.Select(error => $"`{error.Message}`: {error.Case}.")),
                 Content = { ["application/json"] = new OpenApiMediaType { Schema = Reference(ErrorSchema) } },
             };
-            if (rows.Contains(ApiErrors.TooManyRequests))
+            if (rows.Contains(ApiErrors.TooManyRequests) || rows.Contains(ApiErrors.Unavailable))
             {
                 response.Headers["Retry-After"] = new OpenApiHeader
                 {
-                    Description = "Seconds until the user's next window.",
+                    Description = "Seconds to wait before trying again: until the user's next window (429), or while the queue of creates is full (503).",
                     Schema = new OpenApiSchema { Type = "integer", Minimum = 1 },
                 };
             }

@@ -27,6 +27,7 @@ public sealed partial class ErrorTableTests
             "413 ResourceExhausted Request body too large",
             "429 ResourceExhausted Too Many Requests",
             "503 Unavailable Service Unavailable",
+            "504 DeadlineExceeded The chat may have been created; retry with the same request id to find out",
             "500 Internal Internal Server Error",
         ];
 

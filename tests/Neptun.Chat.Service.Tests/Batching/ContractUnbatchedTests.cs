@@ -4,8 +4,8 @@ using Neptun.Chat.Service.Tests.Infrastructure;
 
 namespace Neptun.Chat.Service.Tests.Batching;
 
-// The API contract and request ids once more with group commit off (Database:MaxBatchSize=1): the
-// other classes run them with batching on, the default.
+// The API contract and request ids once more with group commit off (Database:MaxBatchSize=1, one
+// create per statement, through the same statement): the other classes run them with batching on.
 
 public sealed class RestCreateUnbatchedTests(UnbatchedApiFixture api) : RestCreateContract(api), IClassFixture<UnbatchedApiFixture>;
 
@@ -20,11 +20,13 @@ public sealed class IdempotentCreateUnbatchedTests(UnbatchedApiFixture api) : Id
 public sealed class UnbatchedPathTests(UnbatchedApiFixture api) : IClassFixture<UnbatchedApiFixture>
 {
     [Fact]
-    public async Task No_create_goes_through_a_batch()
+    public async Task Every_create_is_a_statement_of_its_own()
     {
         using var sizes = new BatchSizes(api.Factory.Services);
-        using var response = await api.PostChatAsync(api.AdaCookie, NeptunApiFixture.AdaId, api.AdaProjectId, ChatRequests.ValidBody);
-        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
-        Assert.Empty(sizes.Recorded);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            api.PostChatAsync(api.AdaCookie, NeptunApiFixture.AdaId, api.AdaProjectId, ChatRequests.ValidBody)));
+        Assert.All(responses, response => Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode));
+        Assert.Equal(8, sizes.Recorded.Count);
+        Assert.All(sizes.Recorded, size => Assert.Equal(1, size));
     }
 }

@@ -70,13 +70,15 @@ public sealed class FaultLoad(Func<ChatService.ChatServiceClient> clients, TestD
             Assert.True(byName.TryGetValue(call.Name, out var stored) && stored.Single().Id == call.ChatId, $"{fault}: acknowledged chat {call.ChatId} is missing");
         }
 
-        // An error after the commit (a reply lost to a deadline, say) can leave a chat the caller was
-        // not told about; its request id must then give it back rather than make a second one.
+        // UNAVAILABLE promises that nothing was written. Only a caller that gave up (its own
+        // deadline, a cancel) or was told the outcome is unknown (DEADLINE_EXCEEDED) can find a
+        // chat it was not told about; its request id must then give it back, not make a second one.
         var client = clients();
         var errored = calls.Where(c => c.Status != StatusCode.OK).ToList();
         var erroredWithRow = 0;
         foreach (var call in errored.Where(c => byName.ContainsKey(c.Name)))
         {
+            Assert.True(call.Status is StatusCode.DeadlineExceeded or StatusCode.Cancelled, $"{fault}: {call.Name} was answered {call.Status} but is stored");
             erroredWithRow++;
             var retry = await client.CreateProjectChatAsync(Request(call.Name, call.RequestId), Ada());
             Assert.Equal(byName[call.Name].Single().Id, retry.Chat.Id);

@@ -34,7 +34,10 @@ public sealed class FaultTests(NeptunApiFixture api, ITestOutputHelper output) :
         var figures = await load.AuditAsync($"pg_terminate_backend ({killed} backends killed)", calls);
         Figures.Report(output, figures);
         Assert.True(killed > 0, "no service connection was killed");
-        Assert.All(calls.Where(c => c.Status != StatusCode.OK), c => Assert.Equal(StatusCode.Unavailable, c.Status));
+
+        // A connection killed during its COMMIT leaves the outcome to be asked for; when the check
+        // is killed too, the caller hears "may have completed" (the audit holds UNAVAILABLE to no row).
+        Assert.All(calls.Where(c => c.Status != StatusCode.OK), c => Assert.Contains(c.Status, (StatusCode[])[StatusCode.Unavailable, StatusCode.DeadlineExceeded]));
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public sealed class OpenApiDocumentTests(NeptunApiFixture api) : IClassFixture<N
         var responses = document.GetProperty("paths").GetProperty(RoutePath).GetProperty("post").GetProperty("responses");
 
         Assert.Equal(
-            ["201", "400", "401", "403", "404", "413", "415", "422", "429", "500", "503"],
+            ["201", "400", "401", "403", "404", "413", "415", "422", "429", "500", "503", "504"],
             responses.EnumerateObject().Select(r => r.Name).Order(StringComparer.Ordinal));
         Assert.Contains("Invalid params(user_id, project_id)", responses.GetProperty("400").GetProperty("description").GetString(), StringComparison.Ordinal);
         Assert.True(responses.GetProperty("429").GetProperty("headers").TryGetProperty("Retry-After", out _));

@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using Neptun.Chat.Service.Database;
+using Neptun.Chat.Service.Idempotency;
+using Npgsql;
+
+namespace Neptun.Chat.Service.Chats;
+
+/// <summary>
+/// Group commit: a few long-lived writers (<see cref="DatabaseOptions.MaxBatchWriters"/>) each take
+/// everything queued, up to <see cref="DatabaseOptions.MaxBatchSize"/>, and write it as one
+/// statement and one commit. There is no timer: a create that finds a writer free is written at
+/// once, alone; batches form only while every writer is busy. A batch size of 1 writes each create
+/// on its own, through the same statement. On shutdown the queue is closed and what it holds is
+/// written before the writers end.
+/// </summary>
+public sealed class ChatCreateWriters(
+    ChatCreateQueue queue,
+    ChatRepository repository,
+    DatabaseFailures failures,
+    ChatCreateMetrics metrics,
+    IOptions<DatabaseOptions> database,
+    IOptions<IdempotencyOptions> idempotency,
+    ILogger<ChatCreateWriters> logger)
+    : BackgroundService
+{
+    private double _secondsPerCreate;
+
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        queue.Complete();
+        return base.StopAsync(cancellationToken);
+    }
+
+    // The writers do not stop on the stopping token: the queue's closing ends them once it is empty.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, database.Value.MaxBatchWriters).Select(_ => Task.Run(WriteUntilClosedAsync, CancellationToken.None)));
+
+    private async Task WriteUntilClosedAsync()
+    {
+        var maxBatchSize = database.Value.MaxBatchSize;
+        var batch = new List<PendingCreate>(maxBatchSize);
+        while (await queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            var limit = maxBatchSize;
+            while (batch.Count < limit && queue.Reader.TryRead(out var pending))
+            {
+                metrics.LeftQueue(Stopwatch.GetElapsedTime(pending.EnqueuedTimestamp));
+                if (pending.TryTake())
+                {
+                    batch.Add(pending);
+                    if (batch.Count == 1)
+                    {
+                        limit = CreatesThatFit(pending.Deadline.Remaining, maxBatchSize);
+                    }
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                await WriteAsync(batch);
+            }
+        }
+    }
+
+    /// <summary>Writes one batch and answers each of its creates; never throws.</summary>
+    private async Task WriteAsync(List<PendingCreate> batch)
+    {
+        metrics.BatchWritten(batch.Count);
+
+        // The batch's database span goes into the trace of its oldest create.
+        Activity.Current = batch[0].Activity;
+        try
+        {
+            // A create that must read what another one wrote goes into the next statement.
+            var next = batch;
+            while (next.Count > 0)
+            {
+                var (statement, later) = SplitRepeatedRequestIds(next);
+                later.AddRange(await WriteStatementAsync(statement));
+                next = later;
+            }
+        }
+        catch (Exception exception)
+        {
+            // A bug of the service's own, outside any statement: the creates not yet answered
+            // were not written by a statement that failed, but one may have committed; say so.
+            Log.UnexpectedFailure(logger, nameof(WriteAsync), exception);
+            foreach (var pending in batch)
+            {
+                Fail(pending, CreateResult.Unknown, ChatErrors.MayHaveCompleted());
+            }
+        }
+        finally
+        {
+            Activity.Current = null;
+        }
+    }
+
+    /// <summary>
+    /// Runs one statement for <paramref name="statement"/> within the earliest of their deadlines
+    /// and answers each create; returns those that must run again to read another's record.
+    /// </summary>
+    private async Task<List<PendingCreate>> WriteStatementAsync(List<PendingCreate> statement)
+    {
+        var deadline = statement[0].Deadline;
+        foreach (var pending in statement)
+        {
+            deadline = Deadline.Earliest(deadline, pending.Deadline);
+        }
+
+        var runAgain = new List<PendingCreate>();
+        if (deadline.HasPassed)
+        {
+            // Re-runs after a failed or raced statement: their time is up, and nothing of theirs was written.
+            foreach (var pending in statement)
+            {
+                Fail(pending, CreateResult.NotWritten, ChatErrors.Unavailable());
+            }
+
+            return runAgain;
+        }
+
+        ChatCreateResult[] results;
+        var started = Stopwatch.GetTimestamp();
+        using (var timeout = new CancellationTokenSource(deadline.Remaining))
+        {
+            try
+            {
+                results = await repository.CreateProjectChatsAsync(statement.ConvertAll(p => p.Chat), idempotency.Value.Retention, timeout.Token);
+                LearnCost(Stopwatch.GetElapsedTime(started), statement.Count);
+            }
+            catch (PostgresException exception) when (statement.Count > 1 && !SqlStates.IsAboutTheServer(exception.SqlState))
+            {
+                // One create's row failed the statement for all (a project deleted meanwhile, a
+                // model the enum lost): nothing was written, and each runs alone for its own outcome.
+                Log.BatchRunAlone(logger, statement.Count, exception.SqlState);
+                foreach (var pending in statement)
+                {
+                    runAgain.AddRange(await WriteStatementAsync([pending]));
+                }
+
+                return runAgain;
+            }
+            catch (Exception exception)
+            {
+                // The statement failed or was cut off before its COMMIT was sent: rolled back.
+                if (timeout.IsCancellationRequested)
+                {
+                    LearnCost(Stopwatch.GetElapsedTime(started), statement.Count);
+                }
+
+                var error = failures.ToRpcException(exception, timedOut: timeout.IsCancellationRequested);
+                foreach (var pending in statement)
+                {
+                    Fail(pending, CreateResult.NotWritten, error);
+                }
+
+                return runAgain;
+            }
+        }
+
+        for (var i = 0; i < statement.Count; i++)
+        {
+            var pending = statement[i];
+            var result = results[i];
+            switch (result.Outcome)
+            {
+                case CreateOutcome.Created:
+                    Answer(pending, CreateResult.Written, result.Creation);
+                    break;
+                case CreateOutcome.Replayed:
+                    Answer(pending, CreateResult.Replayed, result.Creation);
+                    break;
+                case CreateOutcome.NotFound:
+                    Answer(pending, CreateResult.NotFound, null);
+                    break;
+                case CreateOutcome.RunAgain:
+                    runAgain.Add(pending);
+                    break;
+                case CreateOutcome.RolledBack:
+                    Fail(pending, CreateResult.NotWritten, ChatErrors.Unavailable());
+                    break;
+                default:
+                    Fail(pending, CreateResult.Unknown, ChatErrors.MayHaveCompleted());
+                    break;
+            }
+        }
+
+        return runAgain;
+    }
+
+    // A statement must end before the earliest deadline of its creates, or all of them fail. When
+    // the database is slow per row (a trigger, a starved disk), a full batch cannot: the writers
+    // learn the time a create costs in a statement (a moving average) and take no more than the
+    // oldest create's time left allows, so that some creates succeed rather than none.
+    private int CreatesThatFit(TimeSpan timeLeft, int maxBatchSize)
+    {
+        var secondsPerCreate = Volatile.Read(ref _secondsPerCreate);
+        return secondsPerCreate <= 0 ? maxBatchSize : (int)Math.Clamp(timeLeft.TotalSeconds / secondsPerCreate, 1, maxBatchSize);
+    }
+
+    private void LearnCost(TimeSpan elapsed, int creates)
+    {
+        var sample = elapsed.TotalSeconds / creates;
+        var previous = Volatile.Read(ref _secondsPerCreate);
+        Volatile.Write(ref _secondsPerCreate, previous <= 0 ? sample : (0.8 * previous) + (0.2 * sample));
+    }
+
+    private void Answer(PendingCreate pending, CreateResult result, ChatCreation? creation)
+    {
+        if (pending.Completion.TrySetResult(creation))
+        {
+            metrics.Finished(result);
+        }
+    }
+
+    private void Fail(PendingCreate pending, CreateResult result, Exception error)
+    {
+        if (pending.Completion.TrySetException(error))
+        {
+            metrics.Finished(result);
+        }
+    }
+
+    // Two creates with one request id cannot share a statement: the first goes in, the others
+    // follow in the next one and replay what it created.
+    private static (List<PendingCreate> Statement, List<PendingCreate> Later) SplitRepeatedRequestIds(List<PendingCreate> creates)
+    {
+        var statement = new List<PendingCreate>(creates.Count);
+        var later = new List<PendingCreate>();
+        HashSet<(int, Guid)>? requestIds = null;
+        foreach (var pending in creates)
+        {
+            var isRepeat = pending.Chat.RequestId is { } requestId && !(requestIds ??= []).Add((pending.Chat.UserId, requestId));
+            (isRepeat ? later : statement).Add(pending);
+        }
+
+        return (statement, later);
+    }
+}
