@@ -69,6 +69,14 @@ public sealed class ChatApiService(
         {
             creation = await creates.CreateAsync(newChat, deadline, context.CancellationToken);
         }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The caller went away or its own deadline passed: gRPC's own statuses, which a client
+            // reads as "may have completed" (the create may be in a statement that commits).
+            throw new RpcException(context.GetHttpContext().RequestAborted.IsCancellationRequested
+                ? Status.DefaultCancelled
+                : new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
+        }
         catch (RpcException exception) when (exception.Trailers.Get(ChatErrors.RetryPushbackHeader) is not null)
         {
             // The queue is full. REST callers read HTTP's Retry-After; gRPC's pushback is in the trailers.

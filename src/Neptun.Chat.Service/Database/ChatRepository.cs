@@ -221,7 +221,7 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
     }
 
     /// <summary>Whether the transaction committed; null when the database cannot tell within the budget.</summary>
-    private async Task<bool?> WasCommittedAsync(ulong transactionId, int serverProcessId)
+    internal async Task<bool?> WasCommittedAsync(ulong transactionId, int serverProcessId)
     {
         using var budget = new CancellationTokenSource(CommitCheckBudget);
 

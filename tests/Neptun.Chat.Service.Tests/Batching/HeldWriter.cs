@@ -16,38 +16,45 @@ public sealed class HeldWriter : IAsyncDisposable
 {
     private readonly NpgsqlConnection _connection;
     private readonly NpgsqlTransaction _transaction;
-    private readonly NeptunApiFixture _api;
+    private readonly TestDatabase _database;
+    private readonly IServiceProvider _services;
 
-    private HeldWriter(NeptunApiFixture api, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    private HeldWriter(TestDatabase database, IServiceProvider services, NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
-        _api = api;
+        _database = database;
+        _services = services;
         _connection = connection;
         _transaction = transaction;
     }
 
     /// <summary>Starts holding; <paramref name="firstCreate"/> is then sent and must end up waiting on the lock.</summary>
-    public static async Task<(HeldWriter Writer, Task FirstCreate)> StartAsync(NeptunApiFixture api, Func<Task> firstCreate)
+    public static Task<(HeldWriter Writer, Task FirstCreate)> StartAsync(NeptunApiFixture api, Func<Task> firstCreate) =>
+        StartAsync(api.Database, api.Factory.Services, firstCreate);
+
+    /// <inheritdoc cref="StartAsync(NeptunApiFixture, Func{Task})"/>
+    public static async Task<(HeldWriter Writer, Task FirstCreate)> StartAsync(TestDatabase database, IServiceProvider services, Func<Task> firstCreate)
     {
-        var connection = await api.Database.OpenAsync();
+        var connection = await database.OpenAsync();
         var transaction = await connection.BeginTransactionAsync();
 
         // Every create inserts into chat_conversation (ROW EXCLUSIVE), which SHARE blocks.
         await connection.ExecuteAsync("LOCK TABLE public.chat_conversation IN SHARE MODE", transaction: transaction);
-        var held = new HeldWriter(api, connection, transaction);
+        var held = new HeldWriter(database, services, connection, transaction);
         var first = firstCreate();
-        Assert.NotNull(await Polling.UntilAsync(
-            async () => await api.Database.ScalarAsync<long>("""
-                SELECT count(*) FROM pg_stat_activity
-                WHERE datname = current_database() AND application_name = 'neptun-chat-service' AND wait_event_type = 'Lock'
-                """) == 1,
-            TimeSpan.FromSeconds(30)));
+        Assert.NotNull(await Polling.UntilAsync(async () => await held.CountWaitingOnLockAsync() == 1, TimeSpan.FromSeconds(30)));
         return (held, first);
     }
+
+    /// <summary>The service's statements waiting on a lock now.</summary>
+    public Task<long> CountWaitingOnLockAsync() => _database.ScalarAsync<long>("""
+        SELECT count(*) FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = 'neptun-chat-service' AND wait_event_type = 'Lock'
+        """);
 
     /// <summary>Waits until <paramref name="count"/> creates queue behind the held writer.</summary>
     public async Task UntilQueuedAsync(int count)
     {
-        var queue = _api.Factory.Services.GetRequiredService<ChatCreateQueue>();
+        var queue = _services.GetRequiredService<ChatCreateQueue>();
         Assert.NotNull(await Polling.UntilAsync(() => Task.FromResult(queue.Queued == count), TimeSpan.FromSeconds(60)));
     }
 
