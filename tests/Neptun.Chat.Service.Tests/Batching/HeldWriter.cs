@@ -41,7 +41,13 @@ public sealed class HeldWriter : IAsyncDisposable
         await connection.ExecuteAsync("LOCK TABLE public.chat_conversation IN SHARE MODE", transaction: transaction);
         var held = new HeldWriter(database, services, connection, transaction);
         var first = firstCreate();
-        Assert.NotNull(await Polling.UntilAsync(async () => await held.CountWaitingOnLockAsync() == 1, TimeSpan.FromSeconds(30)));
+        if (await Polling.UntilAsync(async () => await held.CountWaitingOnLockAsync() == 1, TimeSpan.FromSeconds(30)) is null)
+        {
+            // Let the lock go, or every later test on this database waits behind it.
+            await held.DisposeAsync();
+            Assert.Fail("The first create never waited on the held lock.");
+        }
+
         return (held, first);
     }
 
