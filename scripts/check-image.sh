@@ -5,7 +5,9 @@
 # gRPC health SERVING, exit code 0 on SIGTERM, and the image's size. Any failed step fails the
 # script. The official .NET base images cannot be pulled everywhere, so stand-ins are built first
 # (scripts/lib/standin-images.sh); see docs/container.md for what that does and does not prove.
-# Where podman cannot run, this says so and skips (exit code 77); on CI (CI=true) that fails.
+# Where the image cannot be checked here (not root, podman cannot run, no Debian bookworm apt source
+# for the stand-ins), this says so, with what to do, and skips (exit code 77); on CI (CI=true) that
+# fails. Run alone it needs a PostgreSQL: pg_virtualenv -t scripts/check-image.sh.
 # errtrace (-E): a failure inside a function, too, ends in fail() with the tools' last words.
 set -eEuo pipefail
 cd "$(dirname "$0")/.."
