@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # The load benchmark: REST (wrk), native gRPC (h2load) and the same SQL in pgbench, side by side
-# against one throwaway PostgreSQL with fsync on, printing one table with each surface's ratio to
-# pgbench, the service's and PostgreSQL's CPU per request. The service runs twice, side by side:
-# with group commit (the default) and without (Database__MaxBatchSize=1), so that every round
-# compares both in the same run. The database starts with a production-sized, analysed history
-# (1,000 users x 5 projects, 200,000 chats). Not part of scripts/test.sh: it runs for minutes.
+# against one throwaway PostgreSQL with fsync on, printing each surface's ratio to pgbench and the
+# service's and PostgreSQL's CPU per request. The service runs twice, side by side: with group
+# commit (the default) and without (Database__MaxBatchSize=1), so that every round compares both in
+# the same run. The database starts with a production-sized, analysed history (1,000 users x 5
+# projects, 200,000 chats). Not part of scripts/test.sh: it runs for many minutes.
 #
-#   bench/run.sh            16, 64 and 256 connections (about 10 minutes)
+# Fair to every surface: each gets the same warm-up at start and before each round, and each
+# measured round starts settled (CHECKPOINT, then a pause). The rounds run in passes of alternating
+# order (pgbench, REST, gRPC, ..., then ..., gRPC, REST, pgbench) and the table reports the median
+# over the passes. pgbench's PostgreSQL CPU per transaction is printed for every pass; a spread over
+# 10 % between passes marks the run UNFAIR (exit code 3). Also printed: each service's time from
+# exec to ready and to its first 201, and its RSS at start, under load and at its peak.
+#
+#   bench/run.sh            16, 64 and 256 connections (it prints how long at start)
 #   bench/run.sh --all      also 1 and 4 connections, then 16 and 64 again with 1,000,000
-#                           chats already stored (about 20 minutes)
+#                           chats already stored
 #   bench/run.sh --soak     REST at 16 connections for 5 minutes, printing the service's RSS
 #   bench/run.sh --profile  REST then gRPC at 16 connections while `perf` samples the service,
 #                           printing the hottest .NET and native frames of each (where the time goes)
 #
 # Environment: BENCH_CONNECTIONS (e.g. "16"), BENCH_SECONDS (20), BENCH_WARMUP_SECONDS (5, before
-# each round), BENCH_START_WARMUP_SECONDS (20, each service surface once after start),
+# each round), BENCH_START_WARMUP_SECONDS (20, every surface once at start), BENCH_PASSES (3),
+# BENCH_SETTLE_SECONDS (1, the pause after each round's CHECKPOINT),
 # BENCH_BATCHING ("on off": which services run; --soak and --profile use the first; a third,
 # "on-unlogged", is batching on with RequestLog__SuccessSampleRate=0, for an A/B of the log line),
 # BENCH_HISTORY_CHATS (200000), BENCH_REST_PORT (24080), BENCH_GRPC_PORT (24081; the service
@@ -46,6 +54,8 @@ fi
 seconds=${BENCH_SECONDS:-20}
 warmup=${BENCH_WARMUP_SECONDS:-5}
 start_warmup=${BENCH_START_WARMUP_SECONDS:-20}
+passes=${BENCH_PASSES:-3}
+settle_seconds=${BENCH_SETTLE_SECONDS:-1}
 batching_modes=${BENCH_BATCHING:-"on off"}
 history_chats=${BENCH_HISTORY_CHATS:-200000}
 for batching in $batching_modes; do
@@ -96,8 +106,12 @@ use_service() { # on|off|on-unlogged
 # From its own folder, as deployed, so that it reads its appsettings.json (endpoint protocols, log levels).
 # The per-user rate limit (60 creates a minute by default) would turn most of the load into 429s:
 # it is lifted here, since the benchmark measures what a create costs, not the limiter.
+# Also records the time from exec to ready and to the first 201, and the RSS then.
+services_file="$work/services.tsv"
 start_service() { # on|off|on-unlogged
   use_service "$1"
+  local started ready created
+  started=$(now_ms)
   (cd "$work/service" \
     && if [ "$1" = on-unlogged ]; then export RequestLog__SuccessSampleRate=0; fi \
     && RateLimiting__PermitLimit=1000000000 \
@@ -110,19 +124,34 @@ start_service() { # on|off|on-unlogged
   service_pids[$1]=$!
   service_pid=$!
   wait_until_ready "http://127.0.0.1:$rest_port/healthz/ready"
+  ready=$(now_ms)
+  first_create
+  created=$(now_ms)
+  printf '%s\t%s\t%s\t%s\n' "$1" "$(( ready - started ))" "$(( created - started ))" "$(service_rss_mb)" >>"$services_file"
 }
 
-run_pgbench 16 "$warmup" >/dev/null
+# Every surface once at start, pgbench as long as each service's (pools, prepared statements, and
+# the JIT: tiered compilation keeps recompiling hot methods for tens of seconds after start, and
+# with a 5 s warm-up bench/run.sh --profile found 9-16 % of the first round's service CPU in the
+# JIT), before any round counts.
+case "$mode" in --soak | --profile) ;; *) run_pgbench 16 "$start_warmup" >/dev/null ;; esac
 for batching in $batching_modes; do
   start_service "$batching"
-  # Every surface once right after start (pools, prepared statements, and the JIT: tiered
-  # compilation keeps recompiling hot methods for tens of seconds after start, and with a 5 s
-  # warm-up bench/run.sh --profile found 9-16 % of the first round's service CPU in the JIT),
-  # before any round counts.
   run_rest 16 "$start_warmup" >/dev/null
   run_grpc 16 "$start_warmup" >/dev/null
 done
 use_service "${batching_modes%% *}"
+
+print_services() {
+  echo "| service | exec to ready s | exec to first 201 s | RSS at start MB | peak RSS MB |"
+  echo "|---|---:|---:|---:|---:|"
+  local batching ready created rss
+  while IFS=$'\t' read -r batching ready created rss; do
+    use_service "$batching"
+    printf '| %s | %.2f | %.2f | %s | %s |\n' "$batching" "$(awk -v ms="$ready" 'BEGIN { print ms / 1000 }')" \
+      "$(awk -v ms="$created" 'BEGIN { print ms / 1000 }')" "$rss" "$(service_peak_rss_mb)"
+  done <"$services_file"
+}
 
 if [ "$mode" = --soak ]; then
   soak_rest 16 300
@@ -136,16 +165,30 @@ if [ "$mode" = --profile ]; then
 fi
 
 results="$work/results.tsv"
+# The surfaces of one pass in the forward order; every other pass runs them backwards.
+surfaces=(pgbench:-)
+for batching in $batching_modes; do surfaces+=("REST:$batching" "gRPC:$batching"); done
+
+# One measured round of one surface: its warm-up, the settle, then the round.
+measure() { # SURFACE BATCHING CONNECTIONS DATA-LABEL PASS
+  local run
+  case "$1" in pgbench) run=run_pgbench ;; REST) run=run_rest ;; gRPC) run=run_grpc ;; esac
+  [ "$1" = pgbench ] || use_service "$2"
+  "$run" "$3" "$warmup" >/dev/null
+  settle
+  record "$results" "$1" "$2" "$3" "$4" "$5" "$("$run" "$3" "$seconds")"
+}
+
+# Every surface at one connection count, PASSES times, in alternating order.
 round() { # CONNECTIONS DATA-LABEL
-  run_pgbench "$1" "$warmup" >/dev/null
-  local pgbench_line; pgbench_line=$(run_pgbench "$1" "$seconds")
-  record "$results" pgbench - "$1" "$2" "$pgbench_line" "$pgbench_line"
-  for batching in $batching_modes; do
-    use_service "$batching"
-    run_rest "$1" "$warmup" >/dev/null
-    record "$results" REST "$batching" "$1" "$2" "$(run_rest "$1" "$seconds")" "$pgbench_line"
-    run_grpc "$1" "$warmup" >/dev/null
-    record "$results" gRPC "$batching" "$1" "$2" "$(run_grpc "$1" "$seconds")" "$pgbench_line"
+  local pass i order
+  for pass in $(seq 1 "$passes"); do
+    order=("${surfaces[@]}")
+    if [ $(( pass % 2 )) -eq 0 ]; then
+      order=()
+      for (( i = ${#surfaces[@]} - 1; i >= 0; i-- )); do order+=("${surfaces[i]}"); done
+    fi
+    for i in "${order[@]}"; do measure "${i%%:*}" "${i#*:}" "$1" "$2" "$pass"; done
   done
 }
 
@@ -154,6 +197,11 @@ if [ "$mode" = --all ]; then
 else
   connections=${BENCH_CONNECTIONS:-"16 64 256"}
 fi
+rounds=$(( $(wc -w <<<"$connections") * passes * ${#surfaces[@]} ))
+[ "$mode" != --all ] || rounds=$(( rounds + 2 * passes * ${#surfaces[@]} ))
+echo "Measuring $rounds rounds (${#surfaces[@]} surfaces x $passes passes per connection count), each $warmup s of warm-up," \
+  "a CHECKPOINT and ${settle_seconds} s of settling, $seconds s measured and 1 s to read PostgreSQL's CPU:" \
+  "about $(( (rounds * (warmup + settle_seconds + seconds + 3) + 59) / 60 )) min in all" >&2
 start_chats=$(psql -Atc "SELECT count(*) FROM public.chat_conversation")
 for c in $connections; do
   round "$c" "$(( $(psql -Atc "SELECT count(*) FROM public.chat_conversation") / 1000 ))k"
@@ -167,7 +215,22 @@ if [ "$mode" = --all ]; then
   done
 fi
 
-print_table "$results"
+echo "Every round, in the order run:"
 echo
+print_rounds "$results"
+echo
+echo "The median over the $passes passes:"
+echo
+print_medians "$results"
+echo
+print_services
+echo
+fair=0
+check_pgbench_drift "$results" || fair=$?
 echo "Chats created during the rounds: $(( $(psql -Atc "SELECT count(*) FROM public.chat_conversation") - start_chats ))" \
   "(plus any grown); $(nproc) CPUs, $(uname -m), PostgreSQL $(psql -Atc 'SHOW server_version'), fsync=$(psql -Atc 'SHOW fsync')"
+if [ "$fair" -ne 0 ]; then
+  echo "UNFAIR RUN: pgbench's PostgreSQL CPU per transaction moved over 10 % between passes (above);" \
+    "the database was not in the same state for every round. Measure again on a quiet machine." >&2
+  exit 3
+fi

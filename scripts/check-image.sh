@@ -5,7 +5,9 @@
 # gRPC health SERVING, exit code 0 on SIGTERM, and the image's size. Any failed step fails the
 # script. The official .NET base images cannot be pulled everywhere, so stand-ins are built first
 # (scripts/lib/standin-images.sh); see docs/container.md for what that does and does not prove.
-# Where podman cannot run, this says so and skips (exit code 77); on CI (CI=true) that fails.
+# Where the image cannot be checked here (not root, podman cannot run, no Debian bookworm apt source
+# for the stand-ins), this says so, with what to do, and skips (exit code 77); on CI (CI=true) that
+# fails. Run alone it needs a PostgreSQL: pg_virtualenv -t scripts/check-image.sh.
 # errtrace (-E): a failure inside a function, too, ends in fail() with the tools' last words.
 set -eEuo pipefail
 cd "$(dirname "$0")/.."
@@ -24,30 +26,50 @@ fail() {
 }
 trap 'fail "at line $LINENO"' ERR
 
-cannot_run() { # REASON
+cannot_run() { # REASON [WHAT TO DO]
   if [ "${CI:-}" = true ]; then
-    fail "podman cannot run here: $1 (CI must run the image check)"
+    fail "the image cannot be checked here: $1 (CI must run the image check)"
   fi
   cat >&2 <<SKIP
 
   ######################################################################################
   check-image: SKIPPED, the container image was NOT built or run:
     $1
-  (On CI, CI=true, this is a failure. Run as root on Debian to check the image.)
+${2:-}
+  (On CI, CI=true, this is a failure.)
   ######################################################################################
 
 SKIP
   exit 77 # "skipped", as automake's test harness has it; scripts/test.sh counts it as neither
 }
 
-if [ "$(id -u)" -ne 0 ]; then
-  cannot_run "not root (building the stand-in base images with debootstrap, and rootful podman, need root)"
+# The image is migrated and run against a PostgreSQL given the libpq way; scripts/test.sh passes
+# its throwaway cluster. Said up front: without it the script would only fail half-way.
+missing_variables=()
+for variable in PGHOST PGPORT PGUSER PGPASSWORD; do
+  [ -n "${!variable:-}" ] || missing_variables+=("$variable")
+done
+if [ ${#missing_variables[@]} -gt 0 ]; then
+  echo "check-image: needs a PostgreSQL to migrate and run the image against, given by PGHOST, PGPORT," >&2
+  echo "PGUSER and PGPASSWORD (not set: ${missing_variables[*]}). scripts/test.sh gives it its throwaway" >&2
+  echo "cluster; to run the check alone, in a throwaway cluster of its own:" >&2
+  echo "  pg_virtualenv -t scripts/check-image.sh" >&2
+  exit 2
 fi
-# One apt-get update and install for whatever is missing (each command is its package's name).
+
+# Each command is its package's name.
 missing=()
 for command_name in podman runc debootstrap curl; do
   has_debian_command "$command_name" || missing+=("$command_name")
 done
+if [ "$(id -u)" -ne 0 ]; then
+  install_line=
+  if [ ${#missing[@]} -gt 0 ]; then install_line="      sudo apt-get install -y ${missing[*]}"$'\n'; fi
+  cannot_run "not root (building the stand-in base images with debootstrap, and rootful podman, need root)" \
+    "  To check the image, as root:
+${install_line}      sudo env \"PATH=\$PATH\" pg_virtualenv -t scripts/check-image.sh"
+fi
+# One apt-get update and install for whatever is missing.
 if [ ${#missing[@]} -gt 0 ]; then install_debian_packages "${missing[*]}" "${missing[@]}"; fi
 
 # podman's settings for this machine kind, in a file of our own so that a user's or the system's
@@ -83,6 +105,16 @@ cleanup() {
 trap cleanup EXIT
 
 step() { say "$* (at ${SECONDS}s)"; }
+
+# The stand-ins are built from Debian bookworm packages (libicu72, libssl3, ...) fetched through a
+# bookworm source of this machine's apt. Without one (Ubuntu, another Debian release) they cannot
+# be built here; official images already in podman's store are used as they are (standin_state).
+key=$(standin_key)
+if [ -z "$(standin_debian_mirror)" ] \
+  && { [ "$(standin_state "$standin_aspnet" "$key")" = missing ] || [ "$(standin_state "$standin_sdk" "$key")" = missing ]; }; then
+  cannot_run "no Debian $standin_suite source in this machine's apt, and the stand-in base images are built from one" \
+    "  (docs/container.md). Run the image check on Debian 12 (bookworm)."
+fi
 
 step "stand-in base images"
 # Called plainly, not in a condition, so that set -e stops it at its first failing command.

@@ -1,10 +1,45 @@
 #!/usr/bin/env bash
 # Checks the formatting (scripts/check-format.sh), runs every test project against a throwaway
 # PostgreSQL cluster (Debian's pg_virtualenv), then prints one closing line: "N passed, N failed".
+# The closing line comes in every case: a step that stops the run before the tests (a missing
+# package, the format check, the proto lint, the manifest check, the cluster) counts as one failure.
 # Works as root and as a normal user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/postgres.sh
+
+closed=false
+temporary_files=()
+# Prints the closing line; the run inside pg_virtualenv hands it to the outer run instead (below),
+# which prints it last, after whatever pg_virtualenv prints on its way out.
+closing_line() { # PASSED FAILED
+  if [ -n "${NEPTUN_TEST_CLOSED:-}" ]; then
+    echo "$1 passed, $2 failed" >"$NEPTUN_TEST_CLOSED"
+  else
+    echo "$1 passed, $2 failed"
+  fi
+  closed=true
+}
+at_exit() {
+  local exit_status=$?
+  rm -f "${temporary_files[@]}"
+  if [ "$closed" = false ]; then
+    echo "test.sh: stopped (exit status $exit_status) before it could count the tests; see above" >&2
+    closing_line 0 1
+    [ "$exit_status" -ne 0 ] || exit_status=1
+  fi
+  exit "$exit_status"
+}
+trap at_exit EXIT
+# A step that must pass before the tests: on failure, say which one, then the closing line.
+run_step() { # DESCRIPTION COMMAND...
+  local description=$1
+  shift
+  if ! "$@"; then
+    echo "test.sh: $description failed; the tests were not run" >&2
+    exit 1
+  fi
+}
 
 require_postgres_packages
 # The contract tests run once more through pgbouncer in transaction mode; the OpenAPI document and
@@ -14,23 +49,34 @@ require_debian_command npx nodejs npm
 
 if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
   # The code must follow .editorconfig; checked once, before any database is made.
-  scripts/check-format.sh
+  run_step "the format check (scripts/check-format.sh)" scripts/check-format.sh
   # pg_virtualenv creates a cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD, runs us again, and
   # removes the cluster afterwards, whatever the outcome. -t keeps the cluster in a temporary
   # folder even as root: root's default, a cluster named "regress" under /etc/postgresql, refuses
   # to start while another run (or a stale one) holds that name. It then needs a free port.
-  exec env NEPTUN_TEST_CLUSTER=1 PGPORT="$(free_local_port)" pg_virtualenv -t "$0" "$@"
+  # The inner run leaves its closing line in this file; if pg_virtualenv fails before the inner
+  # run counts (or the inner run is killed), there is none and at_exit counts one failure.
+  closing_file=$(mktemp)
+  temporary_files+=("$closing_file")
+  inner_status=0
+  env NEPTUN_TEST_CLUSTER=1 NEPTUN_TEST_CLOSED="$closing_file" PGPORT="$(free_local_port)" \
+    pg_virtualenv -t "$0" "$@" || inner_status=$?
+  if [ -s "$closing_file" ]; then
+    cat "$closing_file"
+    closed=true
+  fi
+  exit "$inner_status"
 fi
 
 # The API's proto must stay buf STANDARD lint clean (offline: Google's protos come from NuGet).
-scripts/lint-protos.sh
+run_step "the proto lint (scripts/lint-protos.sh)" scripts/lint-protos.sh
 # The Kubernetes manifests must stay schema-valid and keep replicas, probes, non-root and Secrets.
-scripts/validate-deploy.sh
+run_step "the manifest check (scripts/validate-deploy.sh)" scripts/validate-deploy.sh
 
 log=$(mktemp)
 # Reliability tests append one line of figures each here (dotnet test hides passing tests' output).
 export NEPTUN_FIGURES_FILE=$(mktemp)
-trap 'rm -f "$log" "$NEPTUN_FIGURES_FILE"' EXIT
+temporary_files+=("$log" "$NEPTUN_FIGURES_FILE")
 status=0
 dotnet test Neptun.Grpc.sln --configuration Release "$@" 2>&1 | tee "$log" || status=$?
 
@@ -55,7 +101,7 @@ fi
 # Duration: 1 s - Neptun.Chat.Service.UnitTests.dll"; each project's line is repeated here, so the
 # unit tests' time stays visible, then the closing line adds them up.
 grep -E '(Passed|Failed)!  *- *Failed:' "$log" || true
-awk -v image_check="$image_check" '
+counts=$(awk -v image_check="$image_check" '
   /(Passed|Failed)!  *- *Failed:/ {
     for (i = 1; i <= NF; i++) {
       if ($i == "Failed:") { gsub(",", "", $(i+1)); failed += $(i+1) }
@@ -67,6 +113,7 @@ awk -v image_check="$image_check" '
     if (projects == 0) { failed = failed + 1 }
     if (image_check == "passed") { passed++ }
     if (image_check == "failed") { failed++ }
-    printf "%d passed, %d failed\n", passed, failed
-  }' "$log"
+    printf "%d %d\n", passed, failed
+  }' "$log")
+closing_line ${counts% *} ${counts#* }
 exit "$status"

@@ -1,6 +1,6 @@
 # Sourced by bench/run.sh (after bench/lib/service-sql.sh): one function per load generator, each printing one line
-#   REQUESTS_PER_S P50_MS P99_MS ERRORS SERVICE_CPU_MS_PER_REQUEST SERVICE_PEAK_RSS_MB POSTGRES_CPU_MS_PER_REQUEST
-# and the table. Uses run.sh's variables: work, service_pid, rest_port, grpc_port, tools, postmaster_pid.
+#   REQUESTS_PER_S P50_MS P99_MS ERRORS SERVICE_CPU_MS_PER_REQUEST SERVICE_RSS_UNDER_LOAD_MB POSTGRES_CPU_MS_PER_REQUEST
+# and the tables. Uses run.sh's variables: work, service_pid, rest_port, grpc_port, tools, postmaster_pid.
 
 clock_ticks=$(getconf CLK_TCK)
 
@@ -44,15 +44,42 @@ chat_count() { psql -Atc "SELECT count(*) FROM public.chat_conversation"; }
 
 threads_for() { if [ "$1" -lt 2 ]; then echo 1; else echo 2; fi; }
 
+# Milliseconds since the epoch.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# Waits for the URL to answer 200, polling every 50 ms so that the time to ready is read closely.
 wait_until_ready() { # URL
-  for _ in $(seq 1 120); do
+  local deadline=$(( SECONDS + 60 ))
+  while [ "$SECONDS" -lt "$deadline" ]; do
     if curl -fs "$1" >/dev/null 2>&1; then return 0; fi
     if ! kill -0 "$service_pid" 2>/dev/null; then
       echo "bench: the service stopped:" >&2; tail -n 30 "$work"/service-*.log >&2; exit 1
     fi
-    sleep 0.5
+    sleep 0.05
   done
   echo "bench: the service did not become ready" >&2; exit 1
+}
+
+# One REST create as user 1 in their first project; fails unless it answers 201.
+first_create() {
+  local status
+  status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$rest_port/api/users/1/projects/1/chats" \
+    -H 'Content-Type: application/json' -H "Cookie: neptun-session=$(sed -n 1p "$BENCH_COOKIES")" \
+    -d '{"model":"google/gemma-2-27b-it","name":"Benchmark first create"}')
+  [ "$status" = 201 ] || { echo "bench: the first create answered $status, not 201" >&2; exit 1; }
+}
+
+# A fair round: whatever the earlier rounds wrote is checkpointed first, and the server is left a
+# moment to go quiet, so that no round pays for another's writes. Every surface gets it alike.
+settle() {
+  psql -q -c CHECKPOINT
+  sleep "$settle_seconds"
+}
+
+# The service's RSS halfway through a round of SECONDS, written to FILE (run in the background).
+sample_rss_midway() { # SECONDS FILE
+  sleep "$(awk -v s="$1" 'BEGIN { print s / 2 }')"
+  service_rss_mb >"$2" 2>/dev/null || echo - >"$2"
 }
 
 run_pgbench() { # CONNECTIONS SECONDS
@@ -79,9 +106,12 @@ run_rest() { # CONNECTIONS SECONDS
   local before after out="$work/wrk.out" pg_before pg_after
   pg_before=$(postgres_cpu_ticks)
   before=$(service_cpu_ticks)
+  sample_rss_midway "$2" "$work/rss.midway" &
+  local sampler=$!
   wrk -t "$(threads_for "$1")" -c "$1" -d "${2}s" -s bench/rest.lua "http://127.0.0.1:$rest_port" >"$out" 2>&1 \
     || { cat "$out" >&2; exit 1; }
   after=$(service_cpu_ticks)
+  wait "$sampler" || true
   pg_after=$(postgres_cpu_after)
   local line requests duration p50 p99 errors
   line=$(grep '^RESULT ' "$out") || { cat "$out" >&2; exit 1; }
@@ -91,7 +121,7 @@ run_rest() { # CONNECTIONS SECONDS
   p99=$(grep -oP 'p99_us=\K[0-9]+' <<<"$line")
   errors=$(grep -oP 'errors=\K[0-9]+' <<<"$line")
   awk -v n="$requests" -v d="$duration" -v p50="$p50" -v p99="$p99" -v e="$errors" \
-    -v cpu="$(cpu_ms_per_request "$before" "$after" "$requests")" -v rss="$(service_peak_rss_mb)" \
+    -v cpu="$(cpu_ms_per_request "$before" "$after" "$requests")" -v rss="$(cat "$work/rss.midway")" \
     -v pg="$(cpu_ms_per_request "$pg_before" "$pg_after" "$requests")" \
     'BEGIN { printf "%.0f %.2f %.2f %d %s %s %s\n", n / (d / 1e6), p50 / 1000, p99 / 1000, e, cpu, rss, pg }'
 }
@@ -106,6 +136,8 @@ run_grpc() { # CONNECTIONS SECONDS
   chats_before=$(chat_count)
   pg_before=$(postgres_cpu_ticks)
   before=$(service_cpu_ticks)
+  sample_rss_midway "$2" "$work/rss.midway" &
+  local sampler=$!
   for i in $(seq 1 "$processes"); do
     local user=$(( i * 97 )) per=$(( $1 / processes + (i <= $1 % processes ? 1 : 0) ))
     [ -f "$work/grpc-body.$user" ] || tools grpc-body "$user" $(( (user - 1) * 5 + 1 )) "$work/grpc-body.$user"
@@ -118,6 +150,7 @@ run_grpc() { # CONNECTIONS SECONDS
   done
   for i in "${pids[@]}"; do wait "$i" || { cat "$work"/h2load.out.* >&2; exit 1; }; done
   after=$(service_cpu_ticks)
+  wait "$sampler" || true
   pg_after=$(postgres_cpu_after)
   chats_after=$(chat_count)
   # "requests: N total, N started, N done, N succeeded, N failed, N errored, N timeout"
@@ -133,22 +166,84 @@ run_grpc() { # CONNECTIONS SECONDS
   [ "$missing" -gt 0 ] || missing=0
   echo "$(awk -v n="$done" -v s="$2" 'BEGIN { printf "%.0f", n / s }') \
 $(cat "$work"/h2load_log.* | awk '{ print $3 }' | percentiles_ms) $(( failed + missing )) \
-$(cpu_ms_per_request "$before" "$after" "$done") $(service_peak_rss_mb) \
+$(cpu_ms_per_request "$before" "$after" "$done") $(cat "$work/rss.midway") \
 $(cpu_ms_per_request "$pg_before" "$pg_after" "$done")"
 }
 
-# Appends one row: SURFACE BATCHING CONNECTIONS DATA then the measured line and the ratio to pgbench's req/s.
-record() { # FILE SURFACE BATCHING CONNECTIONS DATA LINE PGBENCH_LINE
-  local ratio
-  ratio=$(awk -v a="${6%% *}" -v b="${7%% *}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$2" "$3" "$4" "$5" "$(tr ' ' '\t' <<<"$6")" "$ratio" >>"$1"
-  echo "  $2 (batching $3) at $4 connections ($5 chats): $6 (x$ratio of pgbench)" >&2
+# Appends one measured round: SURFACE BATCHING CONNECTIONS DATA PASS, then the measured line.
+record() { # FILE SURFACE BATCHING CONNECTIONS DATA PASS LINE
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$2" "$3" "$4" "$5" "$6" "$(tr ' ' '\t' <<<"$7")" >>"$1"
+  local fields=($7)
+  if [ "$2" = pgbench ]; then
+    echo "  pass $6, pgbench at $4 connections ($5 chats): ${fields[0]} tps, PostgreSQL CPU ${fields[6]} ms per transaction" >&2
+  else
+    echo "  pass $6, $2 (batching $3) at $4 connections ($5 chats): ${fields[0]} req/s, p99 ${fields[2]} ms, ${fields[3]} errors, service CPU ${fields[4]} ms/req, PostgreSQL CPU ${fields[6]} ms/req" >&2
+  fi
 }
 
-print_table() { # FILE
-  echo "| surface | batching | connections | chats stored | requests/s | p50 ms | p99 ms | errors | service CPU ms/request | PostgreSQL CPU ms/request | service peak RSS MB | ratio to pgbench |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %sx |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $12 }' "$1"
+# The rounds' rows (SURFACE BATCHING CONNECTIONS DATA PASS REQ/S P50 P99 ERRORS SVC-CPU RSS PG-CPU),
+# each with its ratio to pgbench's transactions/s in the same pass and connection count.
+with_ratios() { # FILE
+  awk -F'\t' -v OFS='\t' '
+    NR == FNR { if ($1 == "pgbench") tps[$3 SUBSEP $5] = $6; next }
+    { b = tps[$3 SUBSEP $5]; print $0, (b > 0 ? sprintf("%.2f", $6 / b) : "-") }' "$1" "$1"
+}
+
+# Every measured round, in the order run.
+print_rounds() { # FILE
+  echo "| pass | surface | batching | connections | chats stored | requests/s | p50 ms | p99 ms | errors | service CPU ms/request | PostgreSQL CPU ms/request | service RSS MB under load | ratio to pgbench |"
+  echo "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  with_ratios "$1" | awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %sx |\n", $5, $1, $2, $3, $4, $6, $7, $8, $9, $10, $12, $11, $13 }'
+}
+
+# The median of each column over the passes, per surface, batching and connection count; errors
+# are summed. The chats stored are those at the first pass.
+print_medians() { # FILE
+  echo "| surface | batching | connections | chats stored | passes | requests/s | p50 ms | p99 ms | errors (all passes) | service CPU ms/request | PostgreSQL CPU ms/request | service RSS MB under load | ratio to pgbench |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  with_ratios "$1" | awk -F'\t' '
+    function median(list,   n, v, i, j, t) {
+      n = split(list, v, " ")
+      if (n == 0 || v[1] == "-") return "-"
+      for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] + 0 > t + 0; j--) v[j + 1] = v[j]; v[j + 1] = t }
+      if (n % 2) return v[(n + 1) / 2]
+      # The mean of the middle two, with as many decimals as the values have.
+      return sprintf("%." (match(v[n / 2], /\.[0-9]+$/) ? RLENGTH - 1 : 0) "f", (v[n / 2] + v[n / 2 + 1]) / 2)
+    }
+    {
+      key = $1 SUBSEP $2 SUBSEP $3
+      if (!(key in data)) { order[++keys] = key; data[key] = $4 }
+      passes[key]++
+      errors[key] += $9
+      for (c = 6; c <= 13; c++) values[key, c] = values[key, c] " " $c
+    }
+    END {
+      for (k = 1; k <= keys; k++) {
+        key = order[k]; split(key, id, SUBSEP)
+        printf "| %s | %s | %s | %s | %d | %s | %s | %s | %d | %s | %s | %s | %sx |\n", id[1], id[2], id[3], data[key], passes[key],
+          median(values[key, 6]), median(values[key, 7]), median(values[key, 8]), errors[key],
+          median(values[key, 10]), median(values[key, 12]), median(values[key, 11]), median(values[key, 13])
+      }
+    }'
+}
+
+# pgbench'"'"'s PostgreSQL CPU per transaction in each pass, per connection count. A spread over 10 %
+# between passes means the database was not in the same state for every round: the run is unfair.
+# Prints UNFAIR lines for such counts and returns 1 when there is one.
+check_pgbench_drift() { # FILE
+  awk -F'\t' '
+    $1 == "pgbench" { if (!($3 in seen)) { seen[$3] = 1; order[++n] = $3 }
+                      list[$3] = list[$3] " " $12; if (!($3 in lo) || $12 < lo[$3]) lo[$3] = $12; if ($12 > hi[$3]) hi[$3] = $12 }
+    END {
+      unfair = 0
+      for (i = 1; i <= n; i++) {
+        c = order[i]; drift = (lo[c] > 0 ? (hi[c] - lo[c]) / lo[c] * 100 : 0)
+        verdict = (drift > 10 ? "UNFAIR" : "fair")
+        if (drift > 10) unfair = 1
+        printf "pgbench PostgreSQL CPU ms/transaction at %s connections, pass by pass:%s (spread %.1f %%: %s)\n", c, list[c], drift, verdict
+      }
+      exit unfair
+    }' "$1"
 }
 
 # RSS every 30 s while REST runs for a long time: memory must stay flat after warm-up.
@@ -164,7 +259,7 @@ soak_rest() { # CONNECTIONS SECONDS
   done
   wait "$soak"
   echo
-  echo "REST over ${2}s at $1 connections: $(cat "$work/soak.line") (req/s p50 p99 errors cpu-ms/req peak-RSS-MB postgres-cpu-ms/req)"
+  echo "REST over ${2}s at $1 connections: $(cat "$work/soak.line") (req/s p50 p99 errors cpu-ms/req RSS-MB-midway postgres-cpu-ms/req)"
 }
 
 # Samples the service's stacks with perf while one surface runs, then prints where its CPU went by
@@ -177,7 +272,7 @@ profile_surface() { # LABEL RUN-FUNCTION CONNECTIONS SECONDS
   perf record -q -F 499 -g -p "$service_pid" -o "$data" -- sleep "$4" >/dev/null 2>&1 &
   local perf_pid=$!
   echo "$1 at $3 connections under perf: $("$2" "$3" "$4")" \
-    "(req/s p50 p99 errors cpu-ms/req peak-RSS-MB postgres-cpu-ms/req; perf's sampling adds its own cost)"
+    "(req/s p50 p99 errors cpu-ms/req RSS-MB-under-load postgres-cpu-ms/req; perf's sampling adds its own cost)"
   wait "$perf_pid" || true
   echo "-- $1: the service's samples by module"
   perf report -i "$data" --no-children --sort dso --stdio -g none --percent-limit 1 2>/dev/null \

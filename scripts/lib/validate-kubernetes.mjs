@@ -46,6 +46,17 @@ if (deployment) {
     }
   }
 }
+// One version for the migration and the service: both run the image tagged NEPTUN_CHAT_VERSION,
+// and the Job's name carries it, so that each version's migration is a Job of its own.
+const version = process.env.NEPTUN_CHAT_VERSION;
+const job = objects.find(({ object }) => object.kind === "Job")?.object;
+rule(job, "a migration Job is present");
+if (deployment && job && version) {
+  const images = [...deployment.spec.template.spec.containers, ...job.spec.template.spec.containers].map((c) => c.image);
+  rule(images.every((image) => image.endsWith(`:${version}`)), `the Deployment and the Job run the image tagged \${NEPTUN_CHAT_VERSION} (found ${images.join(", ")})`);
+  rule(new Set(images.map((image) => image.slice(0, image.lastIndexOf(":")))).size === 1, "the Deployment and the Job run the same image");
+  rule(job.metadata.name.endsWith(`-${version}`), "the Job's name ends with -${NEPTUN_CHAT_VERSION}");
+}
 const kinds = new Set(objects.map(({ object }) => object.kind));
 for (const kind of ["Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"]) {
   rule(kinds.has(kind), `a ${kind} is present`);
