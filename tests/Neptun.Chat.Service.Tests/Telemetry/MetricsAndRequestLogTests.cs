@@ -31,6 +31,11 @@ public sealed class MetricsAndRequestLogTests(NeptunApiFixture api) : IClassFixt
         Assert.Contains(buckets, line => line.Contains("http_request_method=\"POST\"", StringComparison.Ordinal) && line.Contains("http_response_status_code=\"201\"", StringComparison.Ordinal));
         Assert.Contains(buckets, line => line.Contains("http_response_status_code=\"401\"", StringComparison.Ordinal));
         Assert.Matches("(?m)^db_client_connection_count\\{", text);
+
+        // The create queue: how creates ended, how long they waited, how many wait now.
+        Assert.Matches("(?m)^neptun_chat_create_results_total\\{[^}]*result=\"written\"", text);
+        Assert.Matches("(?m)^neptun_chat_create_queue_wait_seconds_bucket\\{", text);
+        Assert.Matches("(?m)^neptun_chat_create_queue_depth(\\{[^}]*\\})? 0", text);
     }
 
     [Fact]
