@@ -1,15 +1,14 @@
-using Google.Rpc;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Neptun.Chat.Service.Rest;
+using Neptun.Chat.Service.Errors;
 
 namespace Neptun.Chat.Service.Chats;
 
 /// <summary>
 /// The outermost interceptor. Turns a failure nobody planned for into INTERNAL (REST 500) with no
 /// detail: gRPC's own answer would be UNKNOWN, and an exception's text may describe internals the
-/// caller must not see. For a REST call it records which row of <see cref="ApiErrors"/> the call
-/// failed with, so that the REST contract writes that row rather than reading transcoding's body.
+/// caller must not see. It keeps the refusal in the request's feature, since transcoding writes an
+/// error itself and the REST contract, which replaces that body, sees no exception.
 /// </summary>
 public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
 {
@@ -20,29 +19,17 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interce
         {
             return await continuation(request, context);
         }
-        catch (RpcException exception)
+        catch (ApiException refusal)
         {
-            RecordForRest(context, ApiErrors.Find(exception.StatusCode, exception.Status.Detail), exception);
+            NeptunRequestFeature.Of(context.GetHttpContext()).Refusal = refusal;
             throw;
         }
-        catch (Exception exception) when (!context.CancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (exception is not RpcException && !context.CancellationToken.IsCancellationRequested)
         {
             Log.UnexpectedFailure(logger, context.Method, exception);
-            RecordForRest(context, ApiErrors.Internal, null);
-            throw ChatErrors.Internal();
+            var refusal = new ApiException(ApiErrors.Internal);
+            NeptunRequestFeature.Of(context.GetHttpContext()).Refusal = refusal;
+            throw refusal;
         }
-    }
-
-    private static void RecordForRest(ServerCallContext context, ApiError? error, RpcException? exception)
-    {
-        var httpContext = context.GetHttpContext();
-        if (error is null || !httpContext.IsRestCall())
-        {
-            return;
-        }
-
-        var feature = NeptunRequestFeature.Of(httpContext);
-        feature.Error = error;
-        feature.FieldViolations = exception?.GetRpcStatus()?.GetDetail<BadRequest>()?.FieldViolations ?? [];
     }
 }

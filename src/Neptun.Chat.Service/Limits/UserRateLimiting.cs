@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
-using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Errors;
 using Neptun.Chat.Service.Rest;
 using Neptun.Chat.Service.Session;
 using Neptun.Session;
@@ -59,7 +59,7 @@ public static class UserRateLimiting
         if (context.IsRestCall())
         {
             context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            NeptunRequestFeature.Of(context).Error = ApiErrors.TooManyRequests;
+            NeptunRequestFeature.Of(context).Refusal = new ApiException(ApiErrors.TooManyRequests);
             return ValueTask.CompletedTask;
         }
 

@@ -2,6 +2,7 @@ using Microsoft.OpenApi.Any;
 using Microsoft.OpenApi.Models;
 using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Database;
+using Neptun.Chat.Service.Errors;
 using Neptun.Chat.V1;
 using Neptun.Session;
 using Swashbuckle.AspNetCore.SwaggerGen;

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Errors;
 using Neptun.Chat.Service.Session;
 using Neptun.Session;
 
@@ -84,10 +84,10 @@ public sealed class RestContractMiddleware(
 
     private Task WriteErrorAsync(HttpContext context, int status)
     {
-        // The service, its interceptors or the rate limiter refused the call and said with which row.
-        if (context.Features.Get<NeptunRequestFeature>() is { Error: { } error } feature)
+        // The service, its interceptors or the rate limiter refused the call, with a row and its fields.
+        if (context.Features.Get<NeptunRequestFeature>()?.Refusal is { } thrown)
         {
-            return RestErrorBody.WriteAsync(context.Response, error, feature.FieldViolations);
+            return RestErrorBody.WriteAsync(context.Response, thrown.Error, thrown.FieldViolations);
         }
 
         // Otherwise transcoding refused the request before the session was read. A body it cannot

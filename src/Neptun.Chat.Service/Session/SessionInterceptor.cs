@@ -1,6 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Errors;
 using Neptun.Session;
 
 namespace Neptun.Chat.Service.Session;
@@ -19,7 +19,7 @@ public sealed class SessionInterceptor(SessionReader reader, ILogger<SessionInte
         {
             // The reason is safe to log; the cookie never is.
             Log.SessionRejected(logger, context.Method, result.Rejection);
-            throw ChatErrors.Unauthenticated();
+            throw new ApiException(ApiErrors.Unauthenticated);
         }
 
         context.SetSessionUser(user);

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Grpc.Core;
-using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Errors;
 
 namespace Neptun.Chat.Service.Tests.Api;
 
