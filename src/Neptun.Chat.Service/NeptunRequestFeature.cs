@@ -10,11 +10,8 @@ namespace Neptun.Chat.Service;
 /// </summary>
 public sealed class NeptunRequestFeature
 {
-    /// <summary>The session as read from the request's headers; a seal is unsealed once per request.</summary>
+    /// <summary>The session of a gRPC call, read once from its headers by the session middleware.</summary>
     public SessionReadResult? Session { get; set; }
-
-    /// <summary>The user the session interceptor let through; null for a call refused before it (413, 429, 401).</summary>
-    public SessionUser? User { get; set; }
 
     /// <summary>The refusal the call ended with (its row and fields), for the REST contract to write.</summary>
     public ApiException? Refusal { get; set; }

@@ -32,6 +32,8 @@ app.UseMiddleware<RequestLogMiddleware>();
 app.UseMiddleware<MetadataHeaderFilterMiddleware>();
 // Native gRPC: gRPC's own message limit (RESOURCE_EXHAUSTED) in place of Kestrel's body limit.
 app.UseMiddleware<GrpcMessageLimitMiddleware>();
+// Reads the session once, for the rate limiter, the session interceptor and the REST contract.
+app.UseMiddleware<SessionMiddleware>();
 // The web app's REST contract: 413 before anything parses the body, 415, 201, and the error
 // table's body in place of transcoding's.
 app.UseMiddleware<RestContractMiddleware>();

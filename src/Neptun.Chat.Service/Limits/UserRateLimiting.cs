@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Errors;
 using Neptun.Chat.Service.Rest;
 using Neptun.Chat.Service.Session;
-using Neptun.Session;
 
 namespace Neptun.Chat.Service.Limits;
 
@@ -35,8 +34,7 @@ public static class UserRateLimiting
 
     private static RateLimitPartition<int> Partition(HttpContext context)
     {
-        var session = context.RequestServices.GetRequiredService<SessionReader>().ReadSession(context);
-        if (session.User is not { } user)
+        if (context.GetSessionUser() is not { } user)
         {
             return RateLimitPartition.GetNoLimiter(0);
         }

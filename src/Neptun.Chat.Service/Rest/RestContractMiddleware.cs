@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Neptun.Chat.Service.Errors;
 using Neptun.Chat.Service.Session;
-using Neptun.Session;
 
 namespace Neptun.Chat.Service.Rest;
 
@@ -16,7 +15,7 @@ namespace Neptun.Chat.Service.Rest;
 /// pass through untouched.
 /// </summary>
 public sealed class RestContractMiddleware(
-    RequestDelegate next, SessionReader sessionReader, IOptions<KestrelServerOptions> kestrel, ILogger<RestContractMiddleware> logger)
+    RequestDelegate next, IOptions<KestrelServerOptions> kestrel, ILogger<RestContractMiddleware> logger)
 {
     private const string UserIdRouteValue = "user_id";
     private const string ProjectIdRouteValue = "project_id";
@@ -90,15 +89,15 @@ public sealed class RestContractMiddleware(
             return RestErrorBody.WriteAsync(context.Response, thrown.Error, thrown.FieldViolations);
         }
 
-        // Otherwise transcoding refused the request before the session was read. A body it cannot
-        // read may be refused first; a bad path may not, or a caller without a session would learn about it.
+        // Otherwise transcoding refused the request before the session interceptor ran. A body it
+        // cannot read may be refused first; a bad path may not, or a caller without a session would learn about it.
         if (status != StatusCodes.Status400BadRequest)
         {
             return RestErrorBody.WriteAsync(context.Response, status);
         }
 
         var refusal = PathIsReadable(context) ? ApiErrors.InvalidBody
-            : sessionReader.ReadSession(context).IsAuthenticated ? ApiErrors.InvalidPath
+            : context.GetSessionUser() is not null ? ApiErrors.InvalidPath
             : ApiErrors.Unauthenticated;
         return RestErrorBody.WriteAsync(context.Response, refusal);
     }
