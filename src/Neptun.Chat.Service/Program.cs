@@ -1,4 +1,6 @@
 using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.GrpcCalls;
+using Neptun.Chat.Service.HealthProbes;
 using Neptun.Chat.Service.Hosting;
 using Neptun.Chat.Service.Limits;
 using Neptun.Chat.Service.Rest;
@@ -10,6 +12,8 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddNeptunDatabase();
 builder.Services.AddNeptunSession();
 builder.Services.AddNeptunGrpc();
+builder.Services.AddNeptunChatService();
+builder.Services.AddNeptunHealth();
 builder.Services.AddNeptunRequestLimits();
 builder.AddNeptunTelemetry();
 builder.Services.AddNeptunOpenApi();
@@ -41,8 +45,11 @@ app.UseMiddleware<RestContractMiddleware>();
 app.UseRateLimiter();
 // The OpenAPI document (and the API page in Development).
 app.UseNeptunOpenApi();
-// Endpoints. Inside ChatService: ErrorInterceptor, then SessionInterceptor, then ChatApiService.
-app.MapNeptunEndpoints();
+// Endpoints. ChatService, gRPC and its REST route: ErrorInterceptor, then SessionInterceptor, then ChatApiService.
+app.MapNeptunChatService();
+app.MapGrpcReflectionService();
+app.MapNeptunHealth();
+app.MapNeptunMetrics();
 await app.RunAsync();
 return 0;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Errors;
-using Neptun.Chat.Service.Rest;
+using Neptun.Chat.Service.GrpcCalls;
 using Neptun.Chat.Service.Session;
 
 namespace Neptun.Chat.Service.Limits;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Neptun.Chat.Service.Errors;
+using Neptun.Chat.Service.GrpcCalls;
 using Neptun.Chat.Service.Session;
 
 namespace Neptun.Chat.Service.Rest;

@@ -1,4 +1,4 @@
-using Grpc.AspNetCore.Server;
+using Neptun.Chat.Service.GrpcCalls;
 using Neptun.Session;
 
 namespace Neptun.Chat.Service.Session;
@@ -13,7 +13,7 @@ public sealed class SessionMiddleware(RequestDelegate next, SessionReader reader
 {
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null)
+        if (context.IsGrpcCall())
         {
             NeptunRequestFeature.Of(context).Session = Read(context.Request.Headers);
         }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
-using Neptun.Chat.Service.Hosting;
 using Neptun.Chat.Service.Session;
 
 namespace Neptun.Chat.Service.Telemetry;

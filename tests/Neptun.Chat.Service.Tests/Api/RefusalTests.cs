@@ -21,31 +21,18 @@ public sealed class RefusalTests : IAsyncLifetime
     private static readonly ApiError RowOutsideTheTable = new("a test's own refusal", 409, StatusCode.Aborted, "Refused by the test", "name");
     private static readonly BadRequest.Types.FieldViolation Violation = new() { Field = "name", Description = "is refused by the test" };
 
-    private TestDatabase _database = null!;
-    private ChatServiceFactory _factory = null!;
+    private IsolatedService _service = null!;
 
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync();
-        _factory = new ChatServiceFactory(_database.ConnectionString)
-        {
-            TestServices = services => services.Configure<GrpcServiceOptions>(options => options.Interceptors.Add<RefusingInterceptor>()),
-        };
-        _factory.StartServer();
-        await NeptunRows.InsertUserAsync(_database, NeptunApiFixture.AdaId);
-    }
+    public async Task InitializeAsync() =>
+        _service = await IsolatedService.StartAsync(
+            testServices: services => services.Configure<GrpcServiceOptions>(options => options.Interceptors.Add<RefusingInterceptor>()));
 
-    public async Task DisposeAsync()
-    {
-        await _factory.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _service.DisposeAsync();
 
     [Fact]
     public async Task Rest_writes_the_thrown_row_and_its_fields()
     {
-        using var rest = _factory.CreateClient();
-        using var response = await rest.SendAsync(ChatRequests.Create(NeptunApiFixture.AdaId, 1, Sessions.CookieFor(NeptunApiFixture.AdaId)));
+        using var response = await _service.PostChatAsync();
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -59,10 +46,10 @@ public sealed class RefusalTests : IAsyncLifetime
     [Fact]
     public async Task Native_grpc_gets_the_rows_status_message_and_details()
     {
-        var request = new CreateProjectChatRequest { UserId = NeptunApiFixture.AdaId, ProjectId = 1, Model = NeptunApiFixture.ValidModel, Name = "Refused" };
+        var request = new CreateProjectChatRequest { UserId = NeptunApiFixture.AdaId, ProjectId = _service.ProjectId, Model = NeptunApiFixture.ValidModel, Name = "Refused" };
 
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            _factory.CreateChatClient().CreateProjectChatAsync(request, new Metadata { { "cookie", Sessions.CookieFor(NeptunApiFixture.AdaId) } }).ResponseAsync);
+            _service.Factory.CreateChatClient().CreateProjectChatAsync(request, new Metadata { { "cookie", Sessions.CookieFor(NeptunApiFixture.AdaId) } }).ResponseAsync);
 
         Assert.Equal(StatusCode.Aborted, error.StatusCode);
         Assert.Equal("Refused by the test", error.Status.Detail);

@@ -16,34 +16,18 @@ namespace Neptun.Chat.Service.Tests.Api;
 public sealed class SessionReadOnceTests : IAsyncLifetime
 {
     private readonly CountingClock _clock = new();
-    private TestDatabase _database = null!;
-    private ChatServiceFactory _factory = null!;
-    private int _projectId;
+    private IsolatedService _service = null!;
 
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync();
-        _factory = new ChatServiceFactory(_database.ConnectionString)
-        {
-            TestServices = services => services.AddSingleton(sp => new SessionReader(sp.GetRequiredService<IOptions<SessionReaderOptions>>().Value, _clock)),
-        };
-        _factory.StartServer();
-        await NeptunRows.InsertUserAsync(_database, NeptunApiFixture.AdaId);
-        _projectId = await NeptunRows.InsertProjectAsync(_database, NeptunApiFixture.AdaId);
-    }
+    public async Task InitializeAsync() =>
+        _service = await IsolatedService.StartAsync(
+            testServices: services => services.AddSingleton(sp => new SessionReader(sp.GetRequiredService<IOptions<SessionReaderOptions>>().Value, _clock)));
 
-    public async Task DisposeAsync()
-    {
-        await _factory.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _service.DisposeAsync();
 
     [Fact]
     public async Task A_rest_create_unseals_once()
     {
-        using var rest = _factory.CreateClient();
-
-        var unseals = await CountUnsealsAsync(() => rest.SendAsync(ChatRequests.Create(NeptunApiFixture.AdaId, _projectId, Sessions.CookieFor(NeptunApiFixture.AdaId))), HttpStatusCode.Created);
+        var unseals = await CountUnsealsAsync(() => _service.Rest.SendAsync(ChatRequests.Create(NeptunApiFixture.AdaId, _service.ProjectId, Sessions.CookieFor(NeptunApiFixture.AdaId))), HttpStatusCode.Created);
 
         Assert.Equal(1, unseals);
     }
@@ -51,9 +35,7 @@ public sealed class SessionReadOnceTests : IAsyncLifetime
     [Fact]
     public async Task A_path_transcoding_refuses_unseals_once_to_choose_the_row()
     {
-        using var rest = _factory.CreateClient();
-
-        var unseals = await CountUnsealsAsync(() => rest.SendAsync(ChatRequests.Create("ada", _projectId, Sessions.CookieFor(NeptunApiFixture.AdaId))), HttpStatusCode.BadRequest);
+        var unseals = await CountUnsealsAsync(() => _service.Rest.SendAsync(ChatRequests.Create("ada", _service.ProjectId, Sessions.CookieFor(NeptunApiFixture.AdaId))), HttpStatusCode.BadRequest);
 
         Assert.Equal(1, unseals);
     }
@@ -61,8 +43,8 @@ public sealed class SessionReadOnceTests : IAsyncLifetime
     [Fact]
     public async Task A_native_grpc_create_unseals_once()
     {
-        var client = _factory.CreateChatClient();
-        var request = new CreateProjectChatRequest { UserId = NeptunApiFixture.AdaId, ProjectId = _projectId, Model = NeptunApiFixture.ValidModel, Name = "Unsealed once" };
+        var client = _service.Factory.CreateChatClient();
+        var request = new CreateProjectChatRequest { UserId = NeptunApiFixture.AdaId, ProjectId = _service.ProjectId, Model = NeptunApiFixture.ValidModel, Name = "Unsealed once" };
         var before = _clock.Reads;
 
         await client.CreateProjectChatAsync(request, new Metadata { { "cookie", Sessions.CookieFor(NeptunApiFixture.AdaId) } });
@@ -73,9 +55,7 @@ public sealed class SessionReadOnceTests : IAsyncLifetime
     [Fact]
     public async Task A_call_without_a_session_unseals_nothing()
     {
-        using var rest = _factory.CreateClient();
-
-        var unseals = await CountUnsealsAsync(() => rest.SendAsync(ChatRequests.Create(NeptunApiFixture.AdaId, _projectId, cookie: null)), HttpStatusCode.Unauthorized);
+        var unseals = await CountUnsealsAsync(() => _service.Rest.SendAsync(ChatRequests.Create(NeptunApiFixture.AdaId, _service.ProjectId, cookie: null)), HttpStatusCode.Unauthorized);
 
         Assert.Equal(0, unseals);
     }

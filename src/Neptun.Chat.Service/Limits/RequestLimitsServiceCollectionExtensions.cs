@@ -1,9 +1,8 @@
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
-using Neptun.Chat.Service.Limits;
 
-namespace Neptun.Chat.Service.Hosting;
+namespace Neptun.Chat.Service.Limits;
 
 public static class RequestLimitsServiceCollectionExtensions
 {

@@ -2,7 +2,7 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Neptun.Chat.Service.Errors;
 
-namespace Neptun.Chat.Service.Chats;
+namespace Neptun.Chat.Service.GrpcCalls;
 
 /// <summary>
 /// The outermost interceptor. Turns a failure nobody planned for into INTERNAL (REST 500) with no
