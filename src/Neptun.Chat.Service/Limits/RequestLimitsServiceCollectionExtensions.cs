@@ -12,8 +12,8 @@ public static class RequestLimitsServiceCollectionExtensions
     /// <summary>
     /// Kestrel's limits from <c>Kestrel:Limits</c> (body, header size and count) and the per-user
     /// rate limit. The body limit is one setting, <c>Kestrel:Limits:MaxRequestBodySize</c>, enforced
-    /// once per call: by Kestrel for REST (the REST contract answers its refusal with the web app's
-    /// 413) and for everything else, by gRPC per message for native calls, which
+    /// once per request: by Kestrel for REST and every other route (the REST contract answers its
+    /// refusal with the web app's 413), and by gRPC, per message, for native calls, which
     /// <c>GrpcMessageLimitMiddleware</c> lets past Kestrel's count.
     /// </summary>
     public static IServiceCollection AddNeptunRequestLimits(this IServiceCollection services)
