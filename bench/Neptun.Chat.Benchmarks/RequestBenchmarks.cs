@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Google.Rpc;
 using Microsoft.AspNetCore.Http;
 using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Errors;
 using Neptun.Chat.Service.Rest;
 using Neptun.Chat.V1;
 

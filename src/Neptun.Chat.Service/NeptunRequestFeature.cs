@@ -1,5 +1,4 @@
-using Google.Rpc;
-using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Errors;
 using Neptun.Session;
 
 namespace Neptun.Chat.Service;
@@ -11,17 +10,11 @@ namespace Neptun.Chat.Service;
 /// </summary>
 public sealed class NeptunRequestFeature
 {
-    /// <summary>The session as read from the request's headers; a seal is unsealed once per request.</summary>
+    /// <summary>The session of a gRPC call, read once from its headers by the session middleware.</summary>
     public SessionReadResult? Session { get; set; }
 
-    /// <summary>The user the session interceptor let through; null for a call refused before it (413, 429, 401).</summary>
-    public SessionUser? User { get; set; }
-
-    /// <summary>The row of the error table a REST call was refused with, for the REST contract to write.</summary>
-    public ApiError? Error { get; set; }
-
-    /// <summary>The fields the refusal names, if any.</summary>
-    public IReadOnlyList<BadRequest.Types.FieldViolation> FieldViolations { get; set; } = [];
+    /// <summary>The refusal the call ended with (its row and fields), for the REST contract to write.</summary>
+    public ApiException? Refusal { get; set; }
 
     /// <summary>The request's feature, added on first use.</summary>
     public static NeptunRequestFeature Of(HttpContext context)

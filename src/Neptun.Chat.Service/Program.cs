@@ -1,5 +1,9 @@
 using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Database;
+using Neptun.Chat.Service.GrpcCalls;
+using Neptun.Chat.Service.HealthProbes;
 using Neptun.Chat.Service.Hosting;
+using Neptun.Chat.Service.Idempotency;
 using Neptun.Chat.Service.Limits;
 using Neptun.Chat.Service.Rest;
 using Neptun.Chat.Service.Session;
@@ -8,8 +12,11 @@ using Neptun.Chat.Service.Telemetry;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddNeptunDatabase();
+builder.Services.AddNeptunIdempotency();
 builder.Services.AddNeptunSession();
 builder.Services.AddNeptunGrpc();
+builder.Services.AddNeptunChatService();
+builder.Services.AddNeptunHealth();
 builder.Services.AddNeptunRequestLimits();
 builder.AddNeptunTelemetry();
 builder.Services.AddNeptunOpenApi();
@@ -32,6 +39,8 @@ app.UseMiddleware<RequestLogMiddleware>();
 app.UseMiddleware<MetadataHeaderFilterMiddleware>();
 // Native gRPC: gRPC's own message limit (RESOURCE_EXHAUSTED) in place of Kestrel's body limit.
 app.UseMiddleware<GrpcMessageLimitMiddleware>();
+// Reads the session once, for the rate limiter, the session interceptor and the REST contract.
+app.UseMiddleware<SessionMiddleware>();
 // The web app's REST contract: 413 before anything parses the body, 415, 201, and the error
 // table's body in place of transcoding's.
 app.UseMiddleware<RestContractMiddleware>();
@@ -39,8 +48,11 @@ app.UseMiddleware<RestContractMiddleware>();
 app.UseRateLimiter();
 // The OpenAPI document (and the API page in Development).
 app.UseNeptunOpenApi();
-// Endpoints. Inside ChatService: ErrorInterceptor, then SessionInterceptor, then ChatApiService.
-app.MapNeptunEndpoints();
+// Endpoints. ChatService, gRPC and its REST route: ErrorInterceptor, then SessionInterceptor, then ChatApiService.
+app.MapNeptunChatService();
+app.MapGrpcReflectionService();
+app.MapNeptunHealth();
+app.MapNeptunMetrics();
 await app.RunAsync();
 return 0;
 

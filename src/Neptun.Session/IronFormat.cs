@@ -7,7 +7,6 @@ internal static class IronFormat
 {
     public const string Prefix = "Fe26.2";
     public const int PartCount = 8;
-    public const int MinPasswordLength = 32;
 
     // iron accepts a seal up to this long after its expiration, for clocks that disagree.
     public const long ClockSkewMilliseconds = 60_000;
@@ -22,7 +21,7 @@ internal static class IronFormat
     private static readonly SearchValues<char> s_passwordIdChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
 
-    public static bool IsLongEnough(string? password) => password is { Length: >= MinPasswordLength };
+    public static bool IsLongEnough(string? password) => password is { Length: >= SessionReaderOptions.MinPasswordLength };
 
     public static bool IsSealablePasswordId(string passwordId) =>
         passwordId.Length == 0 || !passwordId.AsSpan().ContainsAnyExcept(s_passwordIdChars);

@@ -92,7 +92,7 @@ public static class IronSealer
     {
         if (!IronFormat.IsLongEnough(password))
         {
-            throw new ArgumentException($"The password must be at least {IronFormat.MinPasswordLength} characters long.", nameof(password));
+            throw new ArgumentException($"The password must be at least {SessionReaderOptions.MinPasswordLength} characters long.", nameof(password));
         }
     }
 }

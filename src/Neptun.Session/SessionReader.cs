@@ -29,7 +29,7 @@ public sealed class SessionReader
         if (!IronFormat.IsLongEnough(options.Password))
         {
             throw new ArgumentException(
-                $"{nameof(SessionReaderOptions.Password)} must be at least {IronFormat.MinPasswordLength} characters long.", nameof(options));
+                $"{nameof(SessionReaderOptions.Password)} must be at least {SessionReaderOptions.MinPasswordLength} characters long.", nameof(options));
         }
 
         var passwordsById = new Dictionary<string, byte[]>(StringComparer.Ordinal);
@@ -39,7 +39,7 @@ public sealed class SessionReader
             if (id.Length == 0 || !IronFormat.IsLongEnough(password))
             {
                 throw new ArgumentException(
-                    $"Every {nameof(SessionReaderOptions.Passwords)} entry needs a non-empty id and a password of at least {IronFormat.MinPasswordLength} characters.",
+                    $"Every {nameof(SessionReaderOptions.Passwords)} entry needs a non-empty id and a password of at least {SessionReaderOptions.MinPasswordLength} characters.",
                     nameof(options));
             }
 

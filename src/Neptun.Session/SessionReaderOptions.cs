@@ -8,7 +8,10 @@ public sealed class SessionReaderOptions
     /// <summary>h3 derives this name from the session name and reads it before the cookie.</summary>
     public const string HeaderName = "x-neptun-session-session";
 
-    /// <summary>The web app's NUXT_SESSION_PASSWORD; iron refuses anything shorter than 32 characters.</summary>
+    /// <summary>Iron refuses a password shorter than this, for sealing and unsealing alike.</summary>
+    public const int MinPasswordLength = 32;
+
+    /// <summary>The web app's NUXT_SESSION_PASSWORD; iron refuses anything shorter than <see cref="MinPasswordLength"/> characters.</summary>
     public string Password { get; set; } = "";
 
     /// <summary>Extra passwords by iron password id, so a secret can be rotated without logging everyone out.</summary>

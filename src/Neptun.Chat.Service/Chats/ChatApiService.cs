@@ -77,12 +77,6 @@ public sealed class ChatApiService(
                 ? Status.DefaultCancelled
                 : new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
         }
-        catch (RpcException exception) when (exception.Trailers.Get(ChatErrors.RetryPushbackHeader) is not null)
-        {
-            // The queue is full. REST callers read HTTP's Retry-After; gRPC's pushback is in the trailers.
-            context.GetHttpContext().Response.Headers.RetryAfter = ((int)ChatErrors.OverloadedRetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            throw;
-        }
 
         if (creation is null)
         {

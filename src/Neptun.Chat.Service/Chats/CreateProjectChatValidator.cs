@@ -1,4 +1,5 @@
 using Google.Rpc;
+using Neptun.Chat.Service.Idempotency;
 using Neptun.Chat.V1;
 
 namespace Neptun.Chat.Service.Chats;
@@ -72,7 +73,7 @@ public static class CreateProjectChatValidator
     }
 
     public static BadRequest.Types.FieldViolation InvalidRequestId() =>
-        Violation("request_id", "must be a UUID, the same in the field and the Idempotency-Key header when both are given");
+        Violation("request_id", $"must be a UUID, the same in the field and the {RequestIds.HeaderName} header when both are given");
 
     public static BadRequest.Types.FieldViolation UnknownModel() => Violation("model", "is not a known AI model");
 

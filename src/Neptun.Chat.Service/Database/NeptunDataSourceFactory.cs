@@ -31,7 +31,7 @@ public static class NeptunDataSourceFactory
 
         if (string.IsNullOrEmpty(settings.ApplicationName))
         {
-            settings.ApplicationName = "neptun-chat-service";
+            settings.ApplicationName = ServiceIdentity.Name;
         }
 
         // A database that cannot be reached should cost a caller seconds, not Npgsql's default 15 s.

@@ -13,13 +13,16 @@ namespace Neptun.Chat.Service.Idempotency;
 /// </summary>
 public static class RequestIds
 {
-    public const string HeaderName = "idempotency-key";
+    public const string HeaderName = "Idempotency-Key";
+
+    // gRPC metadata holds header names in lower case.
+    private static readonly string MetadataKey = HeaderName.ToLowerInvariant();
 
     /// <summary>False when an id is given but is not a UUID, or when the field and the header disagree.</summary>
     public static bool TryRead(CreateProjectChatRequest request, Metadata headers, out Guid? requestId)
     {
         requestId = null;
-        var header = headers.GetValue(HeaderName);
+        var header = headers.GetValue(MetadataKey);
         Guid? fromBody = null;
         Guid? fromHeader = null;
         if (request.RequestId.Length > 0)

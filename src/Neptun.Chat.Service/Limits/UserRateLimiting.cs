@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
-using Neptun.Chat.Service.Chats;
-using Neptun.Chat.Service.Rest;
+using Neptun.Chat.Service.Errors;
+using Neptun.Chat.Service.GrpcCalls;
 using Neptun.Chat.Service.Session;
-using Neptun.Session;
 
 namespace Neptun.Chat.Service.Limits;
 
@@ -35,8 +34,7 @@ public static class UserRateLimiting
 
     private static RateLimitPartition<int> Partition(HttpContext context)
     {
-        var session = context.RequestServices.GetRequiredService<SessionReader>().ReadSession(context);
-        if (session.User is not { } user)
+        if (context.GetSessionUser() is not { } user)
         {
             return RateLimitPartition.GetNoLimiter(0);
         }
@@ -54,12 +52,12 @@ public static class UserRateLimiting
     // native gRPC gets RESOURCE_EXHAUSTED as a trailers-only response, with gRPC's retry pushback.
     private static ValueTask RejectAsync(HttpContext context, RateLimitLease lease, CancellationToken cancellationToken)
     {
-        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
-        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        // Whole seconds, as Retry-After is written; gRPC's pushback says the same in milliseconds.
+        var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var window) ? window : TimeSpan.FromSeconds(1);
+        var refusal = new ApiException(ApiErrors.TooManyRequests, retryAfter: TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(wait.TotalSeconds))));
         if (context.IsRestCall())
         {
-            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            NeptunRequestFeature.Of(context).Error = ApiErrors.TooManyRequests;
+            NeptunRequestFeature.Of(context).Refusal = refusal;
             return ValueTask.CompletedTask;
         }
 
@@ -67,7 +65,7 @@ public static class UserRateLimiting
         context.Response.ContentType = "application/grpc";
         context.Response.Headers["grpc-status"] = ((int)ApiErrors.TooManyRequests.GrpcStatus!.Value).ToString(CultureInfo.InvariantCulture);
         context.Response.Headers["grpc-message"] = ApiErrors.TooManyRequests.Message;
-        context.Response.Headers[ChatErrors.RetryPushbackHeader] = (seconds * 1000).ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers[ApiException.RetryPushbackTrailer] = refusal.Trailers.GetValue(ApiException.RetryPushbackTrailer);
         return new ValueTask(context.Response.CompleteAsync());
     }
 }

@@ -2,6 +2,8 @@ using Microsoft.OpenApi.Any;
 using Microsoft.OpenApi.Models;
 using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Database;
+using Neptun.Chat.Service.Errors;
+using Neptun.Chat.Service.Idempotency;
 using Neptun.Chat.V1;
 using Neptun.Session;
 using Swashbuckle.AspNetCore.SwaggerGen;
@@ -80,7 +82,7 @@ public sealed class RestContractDocumentFilter(AiModelCatalog models, ILogger<Re
 
         operation.Parameters.Add(new OpenApiParameter
         {
-            Name = "Idempotency-Key",
+            Name = RequestIds.HeaderName,
             In = ParameterLocation.Header,
             Required = false,
             Description = "A request id (a UUID, bare or quoted), as `request_id` may also give it: the same user repeating a request with it within the retention gets the first answer, and nothing is written twice.",

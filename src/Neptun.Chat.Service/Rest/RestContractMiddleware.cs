@@ -1,22 +1,19 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Errors;
+using Neptun.Chat.Service.GrpcCalls;
 using Neptun.Chat.Service.Session;
-using Neptun.Session;
 
 namespace Neptun.Chat.Service.Rest;
 
 /// <summary>
-/// Makes the transcoded REST route behave as the web app's documented endpoint: 413 for a body over
-/// Kestrel's limit, 415 for a body that is not JSON, 201 on success, and the web app's error body for the row of <see cref="ApiErrors"/>
-/// the call failed with, instead of transcoding's <c>google.rpc.Status</c> JSON. Native gRPC calls
-/// pass through untouched.
+/// Makes the transcoded REST route behave as the web app's documented endpoint: 413 for a body
+/// Kestrel refuses as over its limit, 415 for a body that is not JSON, 201 on success, and the web
+/// app's error body for the row of <see cref="ApiErrors"/> the call failed with, instead of
+/// transcoding's <c>google.rpc.Status</c> JSON. Native gRPC calls pass through untouched.
 /// </summary>
-public sealed class RestContractMiddleware(
-    RequestDelegate next, SessionReader sessionReader, IOptions<KestrelServerOptions> kestrel, ILogger<RestContractMiddleware> logger)
+public sealed class RestContractMiddleware(RequestDelegate next, ILogger<RestContractMiddleware> logger)
 {
     private const string UserIdRouteValue = "user_id";
     private const string ProjectIdRouteValue = "project_id";
@@ -29,7 +26,7 @@ public sealed class RestContractMiddleware(
             return;
         }
 
-        if (kestrel.Value.Limits.MaxRequestBodySize is { } limit && !await BufferBodyWithinLimitAsync(context, limit))
+        if (!await BufferBodyWithinLimitAsync(context))
         {
             await RestErrorBody.WriteAsync(context.Response, ApiErrors.PayloadTooLarge);
             return;
@@ -84,53 +81,43 @@ public sealed class RestContractMiddleware(
 
     private Task WriteErrorAsync(HttpContext context, int status)
     {
-        // The service, its interceptors or the rate limiter refused the call and said with which row.
-        if (context.Features.Get<NeptunRequestFeature>() is { Error: { } error } feature)
+        // The service, its interceptors or the rate limiter refused the call, with a row and its fields.
+        if (context.Features.Get<NeptunRequestFeature>()?.Refusal is { } thrown)
         {
-            return RestErrorBody.WriteAsync(context.Response, error, feature.FieldViolations);
+            if (thrown.RetryAfter is { } wait)
+            {
+                context.Response.Headers.RetryAfter = ApiException.RetryAfterSeconds(wait);
+            }
+
+            return RestErrorBody.WriteAsync(context.Response, thrown.Error, thrown.FieldViolations);
         }
 
-        // Otherwise transcoding refused the request before the session was read. A body it cannot
-        // read may be refused first; a bad path may not, or a caller without a session would learn about it.
+        // Otherwise transcoding refused the request before the session interceptor ran. A body it
+        // cannot read may be refused first; a bad path may not, or a caller without a session would learn about it.
         if (status != StatusCodes.Status400BadRequest)
         {
             return RestErrorBody.WriteAsync(context.Response, status);
         }
 
         var refusal = PathIsReadable(context) ? ApiErrors.InvalidBody
-            : sessionReader.ReadSession(context).IsAuthenticated ? ApiErrors.InvalidPath
+            : context.GetSessionUser() is not null ? ApiErrors.InvalidPath
             : ApiErrors.Unauthenticated;
         return RestErrorBody.WriteAsync(context.Response, refusal);
     }
 
     /// <summary>
-    /// False when the body is over the limit: by its Content-Length, unread, or else once limit + 1
-    /// bytes are read. The body is read here, before transcoding, because transcoding would report
-    /// an over-long chunked body as bad JSON.
+    /// False when Kestrel refuses the body as over its limit: by its Content-Length, unread, or
+    /// else once the limit is passed. The body is read here, before transcoding, because
+    /// transcoding would report an over-long chunked body as bad JSON.
     /// </summary>
-    private static async Task<bool> BufferBodyWithinLimitAsync(HttpContext context, long limit)
+    private static async Task<bool> BufferBodyWithinLimitAsync(HttpContext context)
     {
         var request = context.Request;
-        if (request.ContentLength > limit)
-        {
-            return false;
-        }
-
         var buffer = new MemoryStream();
         context.Response.RegisterForDispose(buffer);
         try
         {
-            var chunk = new byte[8192];
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
-            {
-                if (buffer.Length + read > limit)
-                {
-                    return false;
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
+            await request.Body.CopyToAsync(buffer, context.RequestAborted);
         }
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {

@@ -1,7 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
-using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Errors;
 using FieldViolation = Google.Rpc.BadRequest.Types.FieldViolation;
 
 namespace Neptun.Chat.Service.Rest;

@@ -3,11 +3,11 @@ using System.Text;
 namespace Neptun.Chat.Service.Telemetry;
 
 /// <summary>
-/// Gives standard output a buffer that holds a whole log line. .NET's own Console.Out flushes
-/// every 256 characters on Linux, so each JSON request line (about 1.1 KB with its scopes) cost
-/// four or five write(2) calls; bench/run.sh --profile counted them, and on a virtual machine
-/// where every system call is dear that was a tenth of the service's CPU. With this writer a
-/// line is still written, and flushed, the moment the logger emits it: one call per line.
+/// Gives standard output a buffer that holds a whole log line, so that a line is one write(2)
+/// call: .NET's own Console.Out flushes every 256 characters on Linux, which splits a JSON request
+/// line (about 1.1 KB with its scopes) into several, and system calls are dear on a virtual
+/// machine (docs/performance.md has the figures). A line is still written, and flushed, the
+/// moment the logger emits it.
 /// </summary>
 public static class LineBufferedConsole
 {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
-using Neptun.Chat.Service.Hosting;
 using Neptun.Chat.Service.Session;
 
 namespace Neptun.Chat.Service.Telemetry;
@@ -8,7 +7,7 @@ namespace Neptun.Chat.Service.Telemetry;
 /// <summary>
 /// Writes one structured line per request, after the REST contract has settled the status: the
 /// method, the route (never the query or a header), the HTTP status, the gRPC status of a native
-/// call, the session's user id once the session was read, and the duration. Every failed request
+/// call, the session's user id when it has a valid session, and the duration. Every failed request
 /// gets its line; successful ones at <see cref="RequestLogOptions.SuccessSampleRate"/>.
 /// </summary>
 public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLogMiddleware> logger, IOptions<RequestLogOptions> options)
@@ -42,7 +41,7 @@ public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLo
                     (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "",
                     statusCode,
                     grpcStatus,
-                    context.GetSessionUserId(),
+                    context.GetSessionUser()?.Id,
                     Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
         }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Grpc.Core;
-using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Errors;
 using Neptun.Chat.Service.Tests.Infrastructure;
 
 namespace Neptun.Chat.Service.Tests.Api;

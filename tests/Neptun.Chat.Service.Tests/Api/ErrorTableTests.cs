@@ -1,7 +1,8 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Grpc.Core;
-using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Errors;
+using Neptun.Chat.Service.Tests.Infrastructure;
 
 namespace Neptun.Chat.Service.Tests.Api;
 
@@ -72,7 +73,7 @@ public sealed partial class ErrorTableTests
 
     private static IEnumerable<string> ReadmeRows()
     {
-        var lines = File.ReadAllLines(ReadmePath());
+        var lines = File.ReadAllLines(RepositoryFiles.Find("README.md"));
         // The section headed "Errors", at whatever level the README puts it, up to the next heading.
         var section = lines.SkipWhile(line => !(line.StartsWith('#') && line.TrimStart('#').Trim() == "Errors")).Skip(1).TakeWhile(line => !line.StartsWith('#'));
         var rows = section.Where(line => line.StartsWith('|')).Skip(2); // the header and its rule
@@ -80,20 +81,6 @@ public sealed partial class ErrorTableTests
         {
             yield return string.Join(" | ", row.Trim().Trim('|').Split('|').Select(cell => cell.Trim()));
         }
-    }
-
-    private static string ReadmePath()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var readme = Path.Combine(directory.FullName, "README.md");
-            if (File.Exists(readme) && Directory.Exists(Path.Combine(directory.FullName, "src")))
-            {
-                return readme;
-            }
-        }
-
-        throw new FileNotFoundException("README.md not found above the test binaries.");
     }
 
     [GeneratedRegex("(?<=[a-z])([A-Z])")]

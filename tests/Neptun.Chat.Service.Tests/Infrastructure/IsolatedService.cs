@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Neptun.Chat.Service.Tests.Infrastructure;
 
 /// <summary>
@@ -18,10 +20,12 @@ public sealed class IsolatedService : IAsyncDisposable
     public HttpClient Rest { get; }
     public int ProjectId { get; private set; }
 
-    public static async Task<IsolatedService> StartAsync(string? serverTimeZone = null, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="testServices">Services added or replaced after the service's own (<see cref="ChatServiceFactory.TestServices"/>).</param>
+    public static async Task<IsolatedService> StartAsync(
+        string? serverTimeZone = null, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? testServices = null)
     {
         var database = await TestDatabase.CreateAsync(serverTimeZone);
-        var service = new IsolatedService(database, new ChatServiceFactory(database.ConnectionString, settings));
+        var service = new IsolatedService(database, new ChatServiceFactory(database.ConnectionString, settings) { TestServices = testServices });
         await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
         service.ProjectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
         return service;

@@ -1,8 +1,6 @@
-using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Http.Features;
-using Neptun.Chat.Service.Rest;
 
-namespace Neptun.Chat.Service.Limits;
+namespace Neptun.Chat.Service.GrpcCalls;
 
 /// <summary>
 /// Leaves a native gRPC call to gRPC's own message limit (set to Kestrel's body limit), which reads
@@ -14,8 +12,7 @@ public sealed class GrpcMessageLimitMiddleware(RequestDelegate next)
 {
     public Task InvokeAsync(HttpContext context)
     {
-        if (!context.IsRestCall()
-            && context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null
+        if (context.IsGrpcCall() && !context.IsRestCall()
             && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
         {
             bodySize.MaxRequestBodySize = null;

@@ -1,8 +1,7 @@
 using Microsoft.OpenApi.Models;
-using Neptun.Chat.Service.Rest;
 using Neptun.Chat.V1;
 
-namespace Neptun.Chat.Service.Hosting;
+namespace Neptun.Chat.Service.Rest;
 
 public static class OpenApiExtensions
 {

@@ -1,6 +1,4 @@
-using Grpc.AspNetCore.Server;
-
-namespace Neptun.Chat.Service.Chats;
+namespace Neptun.Chat.Service.GrpcCalls;
 
 /// <summary>
 /// Drops request headers whose names HTTP allows but gRPC metadata does not (such as <c>X-*a</c> or
@@ -11,7 +9,7 @@ public sealed class MetadataHeaderFilterMiddleware(RequestDelegate next)
 {
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null)
+        if (context.IsGrpcCall())
         {
             List<string>? invalid = null;
             foreach (var header in context.Request.Headers)

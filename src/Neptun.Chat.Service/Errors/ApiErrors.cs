@@ -1,6 +1,6 @@
 using Grpc.Core;
 
-namespace Neptun.Chat.Service.Chats;
+namespace Neptun.Chat.Service.Errors;
 
 /// <summary>
 /// One failure of the API and what each surface answers for it.
@@ -14,7 +14,7 @@ public sealed record ApiError(string Case, int RestStatus, StatusCode? GrpcStatu
 
 /// <summary>
 /// The error table of the API, the one place it is written. The service and its interceptors
-/// throw these rows, the limits refuse with them, the REST contract writes them and the OpenAPI
+/// throw these rows as <see cref="ApiException"/>, the limits refuse with them, the REST contract writes them and the OpenAPI
 /// document lists them; tests pin the rows to the web app's values and to the README's table.
 /// No message says more than the caller may know.
 /// </summary>
@@ -74,8 +74,4 @@ public static class ApiErrors
         Unauthenticated, InvalidBody, InvalidPath, UnsupportedMediaType, PermissionDenied, ProjectNotFound,
         RequestIdReused, PayloadTooLarge, TooManyRequests, Unavailable, MayHaveCompleted, Internal,
     ];
-
-    /// <summary>The row a gRPC status the service threw stands for; null for one it did not plan.</summary>
-    public static ApiError? Find(StatusCode status, string message) =>
-        All.FirstOrDefault(error => error.GrpcStatus == status && error.Message == message);
 }

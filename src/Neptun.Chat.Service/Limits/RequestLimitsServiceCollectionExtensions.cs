@@ -1,9 +1,8 @@
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
-using Neptun.Chat.Service.Limits;
 
-namespace Neptun.Chat.Service.Hosting;
+namespace Neptun.Chat.Service.Limits;
 
 public static class RequestLimitsServiceCollectionExtensions
 {
@@ -11,8 +10,11 @@ public static class RequestLimitsServiceCollectionExtensions
     public const long DefaultMaxRequestBodySize = 64 * 1024;
 
     /// <summary>
-    /// Kestrel's limits from <c>Kestrel:Limits</c> (body, header size and count), the same body
-    /// limit for native gRPC messages, and the per-user rate limit.
+    /// Kestrel's limits from <c>Kestrel:Limits</c> (body, header size and count) and the per-user
+    /// rate limit. The body limit is one setting, <c>Kestrel:Limits:MaxRequestBodySize</c>, enforced
+    /// once per request: by Kestrel for REST and every other route (the REST contract answers its
+    /// refusal with the web app's 413), and by gRPC, per message, for native calls, which
+    /// <c>GrpcMessageLimitMiddleware</c> lets past Kestrel's count.
     /// </summary>
     public static IServiceCollection AddNeptunRequestLimits(this IServiceCollection services)
     {
@@ -22,7 +24,7 @@ public static class RequestLimitsServiceCollectionExtensions
             configuration.GetSection("Kestrel:Limits").Bind(options.Limits);
         });
 
-        // Native gRPC reads its messages past Kestrel's body limit, with a limit of its own.
+        // gRPC's own limit reads a message's length prefix first and answers RESOURCE_EXHAUSTED.
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<KestrelServerOptions>>((grpc, kestrel) =>
             grpc.MaxReceiveMessageSize = (int?)Math.Min(kestrel.Value.Limits.MaxRequestBodySize ?? int.MaxValue, int.MaxValue));
 

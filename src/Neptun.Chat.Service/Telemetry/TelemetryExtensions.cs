@@ -1,16 +1,15 @@
 using Neptun.Chat.Service.Chats;
-using Neptun.Chat.Service.Telemetry;
+using Neptun.Chat.Service.HealthProbes;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
-namespace Neptun.Chat.Service.Hosting;
+namespace Neptun.Chat.Service.Telemetry;
 
 public static class TelemetryExtensions
 {
-    public const string ServiceName = "neptun-chat-service";
     public const string MetricsPath = "/metrics";
 
     /// <summary>
@@ -26,7 +25,7 @@ public static class TelemetryExtensions
             .Validate(options => RequestLogOptions.IsValidRate(options.SuccessSampleRate), "RequestLog:SuccessSampleRate must be from 0 to 1.")
             .ValidateOnStart();
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(ServiceName))
+            .ConfigureResource(resource => resource.AddService(ServiceIdentity.Name))
             .WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(options =>
                 {
@@ -49,7 +48,13 @@ public static class TelemetryExtensions
         return builder;
     }
 
+    /// <summary>The Prometheus scrape endpoint.</summary>
+    public static WebApplication MapNeptunMetrics(this WebApplication app)
+    {
+        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        return app;
+    }
+
     /// <summary>Probes and scrapes come every few seconds and say nothing about callers.</summary>
-    public static bool IsOperationalPath(PathString path) =>
-        path.StartsWithSegments("/healthz") || path.StartsWithSegments(MetricsPath) || path.StartsWithSegments("/grpc.health.v1.Health");
+    public static bool IsOperationalPath(PathString path) => HealthEndpoints.IsProbe(path) || path.StartsWithSegments(MetricsPath);
 }

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Neptun.Chat.Service.Database;
+
+public static class DatabaseServiceCollectionExtensions
+{
+    /// <summary>The database: options, the one data source, the repository, the model list, the migrator and the schema watch.</summary>
+    public static IServiceCollection AddNeptunDatabase(this IServiceCollection services)
+    {
+        services.AddOptions<DatabaseOptions>()
+            .BindConfiguration(DatabaseOptions.SectionName)
+            .Configure<IConfiguration>((options, configuration) =>
+            {
+                var connectionString = configuration[DatabaseOptions.ConnectionStringVariable];
+                if (!string.IsNullOrWhiteSpace(connectionString))
+                {
+                    options.ConnectionString = connectionString;
+                }
+            })
+            .Validate(options => options.SchemaCheckIntervalSeconds > 0, "Database:SchemaCheckIntervalSeconds must be positive.")
+            .Validate(options => options.MaxBatchSize >= 1 && options.MaxBatchWriters >= 1 && options.MaxQueuedCreates >= 1,
+                "Database:MaxBatchSize, MaxBatchWriters and MaxQueuedCreates must be at least 1.")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(NeptunDataSourceFactory.Create);
+        services.AddSingleton<ChatRepository>();
+        services.AddSingleton<AiModelCatalog>();
+        services.AddSingleton<DatabaseMigrator>();
+        services.AddSingleton<DatabaseSchemaState>();
+        services.AddHostedService<DatabaseSchemaWatch>();
+        return services;
+    }
+}

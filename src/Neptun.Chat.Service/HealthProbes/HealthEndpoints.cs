@@ -1,0 +1,56 @@
+using Grpc.Health.V1;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Neptun.Chat.Service.Database;
+using Neptun.Chat.V1;
+using Npgsql;
+
+namespace Neptun.Chat.Service.HealthProbes;
+
+/// <summary>
+/// Readiness (the database answers and is migrated) and liveness (the process answers), over gRPC
+/// health and over HTTP for orchestrators' probes.
+/// </summary>
+public static class HealthEndpoints
+{
+    /// <summary>The gRPC health service name for liveness probes: the process answers, whatever the database does.</summary>
+    public const string LivenessService = "liveness";
+
+    public const string HttpPathPrefix = "/healthz";
+
+    private const string ReadyTag = "ready";
+    private const string LiveTag = "live";
+    private static readonly TimeSpan DatabaseCheckTimeout = TimeSpan.FromSeconds(2);
+
+    public static IServiceCollection AddNeptunHealth(this IServiceCollection services)
+    {
+        services.AddGrpcHealthChecks(options =>
+            {
+                options.Services.Map("", check => check.Tags.Contains(ReadyTag));
+                options.Services.Map(ChatService.Descriptor.FullName, check => check.Tags.Contains(ReadyTag));
+                options.Services.Map(LivenessService, check => check.Tags.Contains(LiveTag));
+            })
+            // Answering at all is the liveness signal; an empty check set would report UNKNOWN.
+            .AddCheck("process", () => HealthCheckResult.Healthy(), tags: [LiveTag])
+            .AddNpgSql(
+                sp => sp.GetRequiredService<NpgsqlDataSource>(),
+                name: "database",
+                tags: [ReadyTag],
+                timeout: DatabaseCheckTimeout)
+            .AddCheck<DatabaseSchemaHealthCheck>("database-schema", tags: [ReadyTag], timeout: DatabaseCheckTimeout);
+        return services;
+    }
+
+    /// <summary>gRPC health; liveness asks nothing of the database, readiness does, like the gRPC health service.</summary>
+    public static WebApplication MapNeptunHealth(this WebApplication app)
+    {
+        app.MapGrpcHealthChecksService();
+        app.MapHealthChecks($"{HttpPathPrefix}/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks($"{HttpPathPrefix}/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        return app;
+    }
+
+    /// <summary>Whether a request is a probe, over HTTP or gRPC health.</summary>
+    public static bool IsProbe(PathString path) =>
+        path.StartsWithSegments(HttpPathPrefix) || path.StartsWithSegments($"/{Health.Descriptor.FullName}");
+}
