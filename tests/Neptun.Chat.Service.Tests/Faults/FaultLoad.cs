@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Dapper;
 using Grpc.Core;
+using Neptun.Chat.Service.Errors;
 using Neptun.Chat.Service.Tests.Infrastructure;
 using Neptun.Chat.V1;
 
@@ -9,7 +10,8 @@ namespace Neptun.Chat.Service.Tests.Faults;
 
 /// <summary>What one create of a load run got: its name (unique in the run), request id, status and chat id, and when it ran.</summary>
 /// <param name="StartedAt">A <see cref="Stopwatch.GetTimestamp"/> value.</param>
-public sealed record LoadCall(string Name, string RequestId, StatusCode Status, int ChatId, long StartedAt, TimeSpan Elapsed)
+/// <param name="Detail">The status message: the service's own (the error table's) or the client's, for a transport failure.</param>
+public sealed record LoadCall(string Name, string RequestId, StatusCode Status, int ChatId, long StartedAt, TimeSpan Elapsed, string Detail = "")
 {
     public long EndedAt => StartedAt + (long)(Elapsed.TotalSeconds * Stopwatch.Frequency);
 }
@@ -70,15 +72,17 @@ public sealed class FaultLoad(Func<ChatService.ChatServiceClient> clients, TestD
             Assert.True(byName.TryGetValue(call.Name, out var stored) && stored.Single().Id == call.ChatId, $"{fault}: acknowledged chat {call.ChatId} is missing");
         }
 
-        // UNAVAILABLE promises that nothing was written. Only a caller that gave up (its own
-        // deadline, a cancel) or was told the outcome is unknown (DEADLINE_EXCEEDED) can find a
-        // chat it was not told about; its request id must then give it back, not make a second one.
+        // The service's UNAVAILABLE promises that nothing was written. Only a caller that gave up
+        // (its own deadline, a cancel), lost its connection (the client's own UNAVAILABLE) or was
+        // told the outcome is unknown (DEADLINE_EXCEEDED) can find a chat it was not told about;
+        // its request id must then give it back, not make a second one.
         var client = clients();
         var errored = calls.Where(c => c.Status != StatusCode.OK).ToList();
         var erroredWithRow = 0;
         foreach (var call in errored.Where(c => byName.ContainsKey(c.Name)))
         {
-            Assert.True(call.Status is StatusCode.DeadlineExceeded or StatusCode.Cancelled, $"{fault}: {call.Name} was answered {call.Status} but is stored");
+            Assert.False(call.Status == StatusCode.Unavailable && call.Detail == ApiErrors.Unavailable.Message, $"{fault}: {call.Name} was answered 503 by the service but is stored");
+            Assert.Contains(call.Status, (StatusCode[])[StatusCode.DeadlineExceeded, StatusCode.Cancelled, StatusCode.Unavailable]);
             erroredWithRow++;
             var retry = await client.CreateProjectChatAsync(Request(call.Name, call.RequestId), Ada());
             Assert.Equal(byName[call.Name].Single().Id, retry.Chat.Id);
@@ -106,7 +110,7 @@ public sealed class FaultLoad(Func<ChatService.ChatServiceClient> clients, TestD
         }
         catch (RpcException exception)
         {
-            return new LoadCall(request.Name, request.RequestId, exception.StatusCode, 0, started, Stopwatch.GetElapsedTime(started));
+            return new LoadCall(request.Name, request.RequestId, exception.StatusCode, 0, started, Stopwatch.GetElapsedTime(started), exception.Status.Detail);
         }
     }
 

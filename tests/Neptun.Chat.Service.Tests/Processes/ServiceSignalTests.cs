@@ -71,10 +71,11 @@ public sealed class ServiceSignalTests(ITestOutputHelper output) : IAsyncLifetim
             // Held creates must not give up on the database before the gate opens.
             ["Database__RequestTimeoutSeconds"] = "30",
 
-            // Each create on a connection of its own, so that the held backends show that every
-            // create of the load is inside the service; with group commit most would wait in the
-            // service's queue, where the database cannot count them.
+            // Each create in a statement of its own, by as many writers as callers, so that the held
+            // backends show that every create of the load is inside the service; with group commit
+            // most would wait in the service's queue, where the database cannot count them.
             ["Database__MaxBatchSize"] = "1",
+            ["Database__MaxBatchWriters"] = Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
 
         // Every insert waits on an advisory lock the test may hold, so at the signal a known set of
