@@ -75,3 +75,35 @@ public sealed class ChatCreateQueue
     /// <summary>Accepts no more creates; the writers finish those already queued.</summary>
     internal void Complete() => _channel.Writer.TryComplete();
 }
+
+/// <summary>
+/// A create between its caller and a writer. It is either dropped while queued (its deadline
+/// passed or its caller went away: nothing is sent) or taken by a writer (its caller then waits for
+/// the statement's outcome); never both, whichever comes first.
+/// </summary>
+internal sealed class PendingCreate(NewProjectChat chat, Deadline deadline, Activity? activity)
+{
+    private const int Queued = 0;
+    private const int Taken = 1;
+    private const int Dropped = 2;
+
+    private int _state;
+
+    public NewProjectChat Chat { get; } = chat;
+
+    public Deadline Deadline { get; } = deadline;
+
+    /// <summary>The caller's trace, which the writer's database span joins.</summary>
+    public Activity? Activity { get; } = activity;
+
+    public long EnqueuedTimestamp { get; } = Stopwatch.GetTimestamp();
+
+    // Callers continue on the thread pool, not on the writer, which goes on to the next batch.
+    public TaskCompletionSource<ChatCreation?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>True when the writer may send it: still queued, and its deadline has not passed.</summary>
+    public bool TryTake() => !Deadline.HasPassed && Interlocked.CompareExchange(ref _state, Taken, Queued) == Queued;
+
+    /// <summary>True when it was still queued: it will never be sent.</summary>
+    public bool TryDrop() => Interlocked.CompareExchange(ref _state, Dropped, Queued) == Queued;
+}

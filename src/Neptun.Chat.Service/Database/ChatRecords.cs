@@ -11,3 +11,6 @@ public sealed record NewProjectChat(int UserId, int ProjectId, string Model, str
 /// created it; <paramref name="SameRequest"/>: that earlier request asked for the same thing.
 /// </summary>
 public sealed record ChatCreation(ChatRecord Chat, bool Replayed, bool SameRequest);
+
+/// <summary>A row of <c>chat_conversation</c> as the create statement returns it; times are UTC.</summary>
+public sealed record ChatRecord(int Id, int NeptunUserId, string Model, string Name, DateTime CreatedAt, DateTime UpdatedAt);
