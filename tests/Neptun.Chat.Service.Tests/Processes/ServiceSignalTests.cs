@@ -136,7 +136,8 @@ public sealed class ServiceSignalTests(ITestOutputHelper output) : IAsyncLifetim
         var load = new UnkeyedLoad(service.CreateChatClient(), _database, _projectId);
         var calls = new ConcurrentQueue<LoadCall>();
         using var stopLoad = new CancellationTokenSource();
-        var running = load.RunSteadyAsync(calls, Concurrency, TimeSpan.Zero, stopLoad.Token);
+        // A short pause: once the service stops listening, each call is refused at once.
+        var running = load.RunSteadyAsync(calls, Concurrency, TimeSpan.FromMilliseconds(10), stopLoad.Token);
         await WaitForChatsAsync(50);
 
         // A migration's lock: every insert into the chat table waits behind it, so at the signal
