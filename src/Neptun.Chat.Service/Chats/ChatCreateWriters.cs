@@ -24,6 +24,11 @@ public sealed class ChatCreateWriters(
     ILogger<ChatCreateWriters> logger)
     : BackgroundService
 {
+    // How long past their deadline the callers of a statement wait for the database to give it
+    // back; then, if its COMMIT was sent, how much longer for the commit's outcome.
+    private static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan CommitGrace = TimeSpan.FromSeconds(0.5);
+
     private double _secondsPerCreate;
 
     public override Task StopAsync(CancellationToken cancellationToken)
@@ -128,7 +133,9 @@ public sealed class ChatCreateWriters(
         {
             try
             {
-                results = await repository.CreateProjectChatsAsync(statement.ConvertAll(p => p.Chat), idempotency.Value.Retention, timeout.Token);
+                var gate = new CommitGate();
+                results = await AnsweringLateAsync(statement, gate, deadline,
+                    repository.CreateProjectChatsAsync(statement.ConvertAll(p => p.Chat), idempotency.Value.Retention, gate, timeout.Token));
                 LearnCost(Stopwatch.GetElapsedTime(started), statement.Count);
             }
             catch (PostgresException exception) when (statement.Count > 1 && !SqlStates.IsAboutTheServer(exception.SqlState))
@@ -189,6 +196,53 @@ public sealed class ChatCreateWriters(
         }
 
         return runAgain;
+    }
+
+    // Npgsql cancels a statement with a cancel request and waits for the server to take it before
+    // its Cancellation Timeout starts: a frozen server would hold the writer, and so its callers,
+    // until it resumes. The writer goes on waiting (it holds one connection, no more), but its
+    // callers are answered without the database: 503 a second past the deadline when the COMMIT
+    // can no longer be sent, else 504 ("may have completed") half a second later.
+    private async Task<ChatCreateResult[]> AnsweringLateAsync(List<PendingCreate> statement, CommitGate gate, Deadline deadline, Task<ChatCreateResult[]> writing)
+    {
+        using var written = new CancellationTokenSource();
+        var late = AnswerLateAsync(statement, gate, deadline, written.Token);
+        try
+        {
+            return await writing;
+        }
+        finally
+        {
+            await written.CancelAsync();
+            await late;
+        }
+    }
+
+    private async Task AnswerLateAsync(List<PendingCreate> statement, CommitGate gate, Deadline deadline, CancellationToken written)
+    {
+        try
+        {
+            await Task.Delay(deadline.Remaining + AnswerGrace, written);
+            if (gate.TryGiveUp())
+            {
+                foreach (var pending in statement)
+                {
+                    Fail(pending, CreateResult.NotWritten, ChatErrors.Unavailable());
+                }
+
+                return;
+            }
+
+            await Task.Delay(CommitGrace, written);
+            foreach (var pending in statement)
+            {
+                Fail(pending, CreateResult.Unknown, ChatErrors.MayHaveCompleted());
+            }
+        }
+        catch (OperationCanceledException) when (written.IsCancellationRequested)
+        {
+            // The statement came back in time: its own outcome answers the callers.
+        }
     }
 
     // A statement must end before the earliest deadline of its creates, or all of them fail. When

@@ -32,6 +32,24 @@ public enum CreateOutcome
 public readonly record struct ChatCreateResult(CreateOutcome Outcome, ChatCreation? Creation);
 
 /// <summary>
+/// Decides once, between a statement's COMMIT being sent and its writer giving up on it (a server
+/// that does not answer): a writer that gave up may tell its callers that nothing was written.
+/// </summary>
+public sealed class CommitGate
+{
+    private const int Open = 0;
+    private const int Committing = 1;
+    private const int GivenUp = 2;
+    private int _state;
+
+    /// <summary>True when the COMMIT may be sent: nobody gave up on the statement.</summary>
+    public bool TryCommit() => Interlocked.CompareExchange(ref _state, Committing, Open) == Open;
+
+    /// <summary>True when no COMMIT was sent, nor ever will be.</summary>
+    public bool TryGiveUp() => Interlocked.CompareExchange(ref _state, GivenUp, Open) == Open;
+}
+
+/// <summary>
 /// Writes creates into the web app's tables (and request ids into the service's own) with one
 /// statement, whether one create or a batch of many: one round trip for the statement, one for the
 /// commit. Each create keeps its own outcome, as if it had been written alone.
@@ -130,7 +148,8 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
     /// the same order. Two creates with the same user and request id must not be in one statement.
     /// Throws when nothing was written (the statement failed or the token fired before the commit).
     /// </summary>
-    public async Task<ChatCreateResult[]> CreateProjectChatsAsync(IReadOnlyList<NewProjectChat> chats, TimeSpan retention, CancellationToken cancellationToken)
+    public async Task<ChatCreateResult[]> CreateProjectChatsAsync(
+        IReadOnlyList<NewProjectChat> chats, TimeSpan retention, CommitGate commitGate, CancellationToken cancellationToken)
     {
         var count = chats.Count;
         var userIds = new int[count];
@@ -188,6 +207,11 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
 
             // A deadline that passed while the rows were read ends here, before anything is sent.
             cancellationToken.ThrowIfCancellationRequested();
+            if (!commitGate.TryCommit())
+            {
+                throw new OperationCanceledException("The writer gave up on the statement before its COMMIT.");
+            }
+
             try
             {
                 await transaction.CommitAsync(cancellationToken);

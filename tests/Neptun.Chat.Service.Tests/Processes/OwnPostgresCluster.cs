@@ -15,6 +15,7 @@ public sealed class OwnPostgresCluster : IAsyncDisposable
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
     private readonly string _folder;
     private readonly string _binaries;
+    private IReadOnlyList<int> _frozen = [];
 
     private OwnPostgresCluster(string folder, string binaries, int port)
     {
@@ -60,8 +61,38 @@ public sealed class OwnPostgresCluster : IAsyncDisposable
     /// <summary>Stops the cluster as an operator's restart does: sessions are ended, then the server exits.</summary>
     public Task StopAsync() => AsServerUserAsync("pg_ctl", ["stop", "-D", DataFolder, "-m", "fast", "-w"]);
 
+    /// <summary>
+    /// SIGSTOP of the postmaster and every process it started: the whole cluster stands still, as
+    /// on a stalled disk or a paused VM. Connections stay open; nothing is answered until <see cref="Resume"/>.
+    /// </summary>
+    public void Freeze()
+    {
+        var postmaster = int.Parse(File.ReadLines(Path.Combine(DataFolder, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+
+        // The postmaster first, so that it starts no process after the children are listed.
+        Signals.Send(postmaster, Signals.Stop);
+        var children = ChildrenOf(postmaster);
+        _frozen = [.. children.Where(child => Signals.TrySend(child, Signals.Stop)), postmaster];
+    }
+
+    /// <summary>SIGCONT of what <see cref="Freeze"/> stopped: the children first, then the postmaster (which reaps any that had ended).</summary>
+    public void Resume()
+    {
+        foreach (var process in _frozen)
+        {
+            Signals.TrySend(process, Signals.Continue);
+        }
+
+        _frozen = [];
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (_frozen.Count > 0)
+        {
+            Resume();
+        }
+
         try
         {
             await AsServerUserAsync("pg_ctl", ["stop", "-D", DataFolder, "-m", "immediate", "-w"]);
@@ -72,6 +103,35 @@ public sealed class OwnPostgresCluster : IAsyncDisposable
         }
 
         Directory.Delete(_folder, recursive: true);
+    }
+
+    private static List<int> ChildrenOf(int parent)
+    {
+        var children = new List<int>();
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(folder), out var process))
+            {
+                continue;
+            }
+
+            try
+            {
+                // "pid (name) state ppid ...": the name may hold spaces and parentheses.
+                var stat = File.ReadAllText(Path.Combine(folder, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == parent)
+                {
+                    children.Add(process);
+                }
+            }
+            catch (IOException)
+            {
+                // Ended meanwhile.
+            }
+        }
+
+        return children;
     }
 
     private Task AsServerUserAsync(string program, string[] arguments)

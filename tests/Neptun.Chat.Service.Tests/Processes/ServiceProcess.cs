@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
@@ -17,7 +16,6 @@ namespace Neptun.Chat.Service.Tests.Processes;
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
-    private const int SigTerm = 15;
     private readonly Process _process;
     // Enough for a test to find a line written at start after a few hundred requests.
     private const int KeptLines = 2000;
@@ -38,6 +36,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     public Uri RestAddress { get; }
     public Uri GrpcAddress { get; }
     public bool HasExited => _process.HasExited;
+
+    /// <summary>The process id, to read its memory from /proc.</summary>
+    public int Id => _process.Id;
     public int ExitCode => _process.ExitCode;
 
     /// <summary>The last lines the service wrote, for a failure message.</summary>
@@ -105,12 +106,22 @@ public sealed class ServiceProcess : IAsyncDisposable
     public void Kill() => _process.Kill();
 
     /// <summary>SIGTERM, as an orchestrator stops a container: the service should drain and exit 0.</summary>
-    public void Terminate()
+    public void Terminate() => Signals.Send(_process.Id, Signals.Terminate);
+
+    /// <summary>The CPU time the process has used so far (user and system, from /proc).</summary>
+    public TimeSpan CpuTime()
     {
-        if (SendSignal(_process.Id, SigTerm) != 0)
-        {
-            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
-        }
+        // "pid (name) state ppid ...": utime and stime are the 14th and 15th fields, in clock ticks (100 a second).
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return TimeSpan.FromSeconds((long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0);
+    }
+
+    /// <summary>The resident memory of the process (VmRSS), in MiB.</summary>
+    public double ResidentMegabytes()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line["VmRSS:".Length..].Replace("kB", "", StringComparison.Ordinal).Trim(), System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
     }
 
     /// <summary>Waits for the process to exit; false when it is still running after the timeout.</summary>
@@ -225,9 +236,4 @@ public sealed class ServiceProcess : IAsyncDisposable
             "src", "Neptun.Chat.Service", "bin", configuration, framework, "Neptun.Chat.Service.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the solution first: the service's own build output is missing", dll);
     }
-
-    // .NET can send SIGKILL (Process.Kill) but no other signal.
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int SendSignal(int processId, int signal);
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Dapper;
 using Grpc.Core;
@@ -48,13 +49,22 @@ public sealed class ServiceSignalTests(ITestOutputHelper output) : IAsyncLifetim
         service.Kill();
         var killed = Stopwatch.GetTimestamp();
         Assert.True(await service.WaitForExitAsync(TimeSpan.FromSeconds(5)), "the killed service did not exit");
+
+        // A COMMIT that reached PostgreSQL before the death still commits after it; anything else
+        // of the dead process's was in an open transaction, which its lost connection rolls back.
+        var rowsAtDeath = await NeptunRows.CountChatsAsync(_database);
         var calls = await running;
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var rowsAfterDeath = await NeptunRows.CountChatsAsync(_database) - rowsAtDeath;
 
         afterwards = await StartServiceAsync();
-        var figures = await load.AuditAsync("service SIGKILLed under load", calls);
         var duringFault = calls.Where(c => c.EndedAt >= killed && c.StartedAt <= killed).ToList();
+
+        // The audit retries each errored create that is stored with its request id: it must get that chat back.
+        var figures = await load.AuditAsync("service SIGKILLed under load", calls, duringFault.Contains);
         Figures.Report(output, $"{figures}, {duringFault.Count} in flight at the kill, worst of those "
-            + $"{duringFault.Select(c => c.Elapsed.TotalMilliseconds).DefaultIfEmpty(0).Max():F0} ms");
+            + $"{duringFault.Select(c => c.Elapsed.TotalMilliseconds).DefaultIfEmpty(0).Max():F0} ms, "
+            + $"{rowsAfterDeath} rows appeared after the death");
 
         Assert.Contains(calls, c => c.Status == StatusCode.OK);
         Assert.Contains(calls, c => c.Status != StatusCode.OK);
@@ -116,6 +126,60 @@ public sealed class ServiceSignalTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.True(inFlight.Count >= Concurrency, $"only {inFlight.Count} creates were in flight at SIGTERM");
         Assert.All(inFlight, c => Assert.Equal(StatusCode.OK, c.Status));
         Assert.All(calls.Where(c => c.Status != StatusCode.OK), c => Assert.Equal(StatusCode.Unavailable, c.Status));
+    }
+
+    [Fact]
+    public async Task Sigterm_with_batching_while_a_lock_holds_the_creates_exits_0_and_every_answer_is_true()
+    {
+        // Group commit as deployed (default batch size, writers and request timeout of 5 s).
+        var service = await StartServiceAsync(new Dictionary<string, string> { ["HostOptions__ShutdownTimeout"] = ShutdownTimeout.ToString() });
+        var load = new UnkeyedLoad(service.CreateChatClient(), _database, _projectId);
+        var calls = new ConcurrentQueue<LoadCall>();
+        using var stopLoad = new CancellationTokenSource();
+        // A short pause: once the service stops listening, each call is refused at once.
+        var running = load.RunSteadyAsync(calls, Concurrency, TimeSpan.FromMilliseconds(10), stopLoad.Token);
+        await WaitForChatsAsync(50);
+
+        // A migration's lock: every insert into the chat table waits behind it, so at the signal
+        // the writers' statements are in PostgreSQL's hands and the other creates in the queue.
+        await using var locker = await _database.OpenAsync();
+        await using var migration = await locker.BeginTransactionAsync();
+        await locker.ExecuteAsync("LOCK TABLE public.chat_conversation IN SHARE MODE", transaction: migration);
+        await WaitForAsync(
+            "SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'neptun-chat-service' AND wait_event_type = 'Lock'",
+            1);
+        var heldStatements = await _database.ScalarAsync<int>(
+            "SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'neptun-chat-service' AND wait_event_type = 'Lock'");
+        service.Terminate();
+        var terminated = Stopwatch.GetTimestamp();
+
+        // The lock outlives the process: whatever the service answered, it answered while its statements were held.
+        var exited = await service.WaitForExitAsync(ShutdownTimeout);
+        var exitedAfter = Stopwatch.GetElapsedTime(terminated);
+        await stopLoad.CancelAsync();
+        await running;
+        var rowsAtExit = (await load.RowsByNameAsync()).Values.Sum(ids => ids.Count);
+        await migration.RollbackAsync();
+
+        // A statement of the dead process that PostgreSQL still ran would commit now.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var all = calls.ToList();
+        var audit = await load.AuditAsync(all);
+        var inFlight = all.Where(c => c.StartedAt <= terminated && c.EndedAt >= terminated).ToList();
+        var statuses = string.Join(" ", inFlight.GroupBy(c => c.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}x{g.Count()}"));
+        Figures.Report(output, $"service SIGTERMed (batching on) with creates held by a table lock: {audit}, {heldStatements} statements held, "
+            + $"{inFlight.Count} in flight at SIGTERM ({statuses}), worst of those {inFlight.Select(c => c.Elapsed.TotalMilliseconds).DefaultIfEmpty(0).Max():F0} ms, "
+            + $"exit code {(exited ? service.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none")} {exitedAfter.TotalMilliseconds:F0} ms after SIGTERM, "
+            + $"{audit.Rows - rowsAtExit} rows appeared after the exit and the lock's release");
+
+        Assert.True(exited, $"the service did not exit within its shutdown timeout:{Environment.NewLine}{service.Output}");
+        Assert.Equal(0, service.ExitCode);
+        audit.AssertTruthful();
+        Assert.Equal(rowsAtExit, audit.Rows);
+        Assert.True(inFlight.Count >= Concurrency, $"only {inFlight.Count} creates were in flight at SIGTERM");
+
+        // Held past their deadline: each was told that nothing was written, and nothing was.
+        Assert.All(inFlight, c => Assert.Equal(StatusCode.Unavailable, c.Status));
     }
 
     private async Task<ServiceProcess> StartServiceAsync(IReadOnlyDictionary<string, string>? settings = null)
