@@ -51,4 +51,11 @@ internal static partial class Log
 
     [LoggerMessage(15, LogLevel.Information, "The database schema is current: all {ScriptCount} migration scripts of this version are applied")]
     public static partial void DatabaseSchemaCurrent(ILogger logger, int scriptCount);
+
+    // Once per outage, not per request: every create in it goes on without the shared limit.
+    [LoggerMessage(16, LogLevel.Warning, "Redis did not answer ({ExceptionType}): requests go on without the shared rate limit until it does")]
+    public static partial void SharedRateLimitUnavailable(ILogger logger, string exceptionType);
+
+    [LoggerMessage(17, LogLevel.Information, "Redis answers again: the shared rate limit applies")]
+    public static partial void SharedRateLimitResumed(ILogger logger);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Rest;
@@ -24,19 +25,22 @@ public static class UserRateLimiting
             .Validate(options => options.PermitLimit > 0 && options.WindowSeconds > 0, "RateLimiting:PermitLimit and WindowSeconds must be positive.")
             .ValidateOnStart();
 
+        services.AddSingleton<SharedRateLimit>();
+        services.AddHostedService(sp => sp.GetRequiredService<SharedRateLimit>());
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = ApiErrors.TooManyRequests.RestStatus;
-            options.AddPolicy(PolicyName, Partition);
             options.OnRejected = (context, cancellationToken) => RejectAsync(context.HttpContext, context.Lease, cancellationToken);
         });
+        // One policy or the other, chosen once: without Redis each process counts on its own, as before.
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<UserRateLimitOptions>>((options, limits) =>
+            options.AddPolicy<int>(PolicyName, limits.Value.UsesRedis ? SharedPartition : Partition));
         return services;
     }
 
     private static RateLimitPartition<int> Partition(HttpContext context)
     {
-        var session = context.RequestServices.GetRequiredService<SessionReader>().ReadSession(context);
-        if (session.User is not { } user)
+        if (SignedInUser(context) is not { } user)
         {
             return RateLimitPartition.GetNoLimiter(0);
         }
@@ -49,6 +53,21 @@ public static class UserRateLimiting
             QueueLimit = 0,
         });
     }
+
+    /// <summary>The same window for every replica, in Redis.</summary>
+    private static RateLimitPartition<int> SharedPartition(HttpContext context)
+    {
+        if (SignedInUser(context) is not { } user)
+        {
+            return RateLimitPartition.GetNoLimiter(0);
+        }
+
+        var shared = context.RequestServices.GetRequiredService<SharedRateLimit>();
+        return RateLimitPartition.Get(user.Id, shared.CreateLimiter);
+    }
+
+    private static SessionUser? SignedInUser(HttpContext context) =>
+        context.RequestServices.GetRequiredService<SessionReader>().ReadSession(context).User;
 
     // REST gets 429 with Retry-After (the REST contract middleware, outside, writes the row);
     // native gRPC gets RESOURCE_EXHAUSTED as a trailers-only response, with gRPC's retry pushback.
