@@ -19,7 +19,7 @@ public static class ChatApplicationExtensions
         return app;
     }
 
-    /// <summary>ChatService (gRPC and its REST route), reflection, gRPC health, HTTP probes and the metrics scrape.</summary>
+    /// <summary>ChatService (gRPC and its REST route), reflection, gRPC health; HTTP probes and the metrics scrape on the operations port.</summary>
     public static WebApplication MapNeptunEndpoints(this WebApplication app)
     {
         app.MapGrpcService<ChatApiService>().RequireRateLimiting(UserRateLimiting.PolicyName);
@@ -27,9 +27,10 @@ public static class ChatApplicationExtensions
         app.MapGrpcHealthChecksService();
 
         // Liveness asks nothing of the database; readiness does, like the gRPC health service.
-        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
-        app.MapPrometheusScrapingEndpoint(TelemetryExtensions.MetricsPath);
+        // Probes and metrics on the operations port only; gRPC health stays on the gRPC port, where gRPC callers look for it.
+        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false }).OnOperationsPort();
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).OnOperationsPort();
+        app.MapPrometheusScrapingEndpoint(TelemetryExtensions.MetricsPath).OnOperationsPort();
         return app;
     }
 }

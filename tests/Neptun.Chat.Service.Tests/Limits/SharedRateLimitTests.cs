@@ -128,10 +128,9 @@ public sealed class SharedRateLimitTests : IAsyncLifetime
 
     private static async Task<double> FailedOpenCountAsync(ChatServiceFactory replica)
     {
-        using var client = replica.CreateClient();
+        using var client = replica.CreateOperationsClient();
         var scrape = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-        var line = scrape.Split('\n').SingleOrDefault(line => line.StartsWith("neptun_chat_rate_limit_failed_open_total", StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line.Split(' ')[^1], CultureInfo.InvariantCulture);
+        return PrometheusScrape.Sum(scrape, "neptun_chat_rate_limit_failed_open_total");
     }
 
     private static async Task<Outcome> CreateAsync(ChatServiceFactory replica, int userId, int projectId, bool overGrpc, string name)
