@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Limits;
 using Neptun.Chat.Service.Tests.Infrastructure;
 using Neptun.Chat.V1;
@@ -69,40 +71,46 @@ public sealed class SharedRateLimitTests : IAsyncLifetime
     public async Task Redis_stopped_under_load_fails_no_create_and_the_shared_limit_resumes_by_itself_when_it_returns()
     {
         await WaitUntilConnectedAsync();
+        using var failedOpen = new FailedOpenCounts(_replicas);
 
-        // Two callers create steadily over both replicas while Redis is stopped and started again.
+        // Two callers create steadily over both replicas while Redis is killed and started again.
+        // Phases end by count, not time, so that a slow machine sends the same load: a few creates
+        // before, more than the limit during the outage, a few after (under the limit of the new,
+        // empty Redis).
         using var stop = new CancellationTokenSource();
+        var completed = 0;
         var load = Enumerable.Range(0, 2).Select(caller => Task.Run(async () =>
         {
             var outcomes = new List<Outcome>();
             for (var i = 0; !stop.IsCancellationRequested; i++)
             {
                 outcomes.Add(await CreateAsync(_replicas[(caller + i) % 2], NeptunApiFixture.AdaId, _adaProject, overGrpc: i % 2 == 0, $"Outage {caller}.{i}"));
-                await Task.Delay(20);
+                Interlocked.Increment(ref completed);
             }
 
             return outcomes;
         })).ToList();
 
-        await Task.Delay(300);
+        await UntilAsync(() => Volatile.Read(ref completed) >= 2);
         await _redis.StopAsync();
-        await Task.Delay(1500);
+        var atStop = Volatile.Read(ref completed);
+        await UntilAsync(() => Volatile.Read(ref completed) >= atStop + 2 * PermitLimit);
         await _redis.StartAgainAsync();
-        await Task.Delay(300);
+        var atStart = Volatile.Read(ref completed);
+        await UntilAsync(() => Volatile.Read(ref completed) >= atStart + 2);
         stop.Cancel();
         var all = (await Task.WhenAll(load)).SelectMany(outcomes => outcomes).ToList();
 
         // The load was well over the limit (fail open), and every single create of it was served.
-        Assert.True(all.Count > PermitLimit, $"only {all.Count} creates were sent");
         Assert.All(all, outcome => Assert.True(outcome.Created, outcome.ToString()));
         Assert.Equal(all.Count, await NeptunRows.CountChatsAsync(_database));
 
-        // Each replica said so: one warning for the outage, and the requests let through counted.
-        foreach (var replica in _replicas)
-        {
-            Assert.Single(replica.Logs.Lines, line => line.StartsWith("Warning", StringComparison.Ordinal) && line.Contains("without the shared rate limit", StringComparison.Ordinal));
-            Assert.True(await FailedOpenCountAsync(replica) > 0);
-        }
+        // Each replica said so: one warning for the outage, and the requests let through counted
+        // by its own meter.
+        Assert.All(_replicas, replica => Assert.Single(replica.Logs.Lines,
+            line => line.StartsWith("Warning", StringComparison.Ordinal) && line.Contains("without the shared rate limit", StringComparison.Ordinal)));
+        Assert.All(failedOpen.Counts, count => Assert.True(count > 0, $"failed open: {string.Join(", ", failedOpen.Counts)}"));
+        Assert.True(failedOpen.Counts.Sum() > PermitLimit, $"failed open: {string.Join(", ", failedOpen.Counts)}");
 
         // Back, by itself: once both connections are up again, the window is shared and exact once more.
         await WaitUntilConnectedAsync();
@@ -110,6 +118,46 @@ public sealed class SharedRateLimitTests : IAsyncLifetime
             CreateAsync(_replicas[i % 2], NeptunApiFixture.GraceId, _graceProject, overGrpc: i % 3 == 0, $"After {i}")));
         Assert.Equal(PermitLimit, after.Count(outcome => outcome.Created));
         Assert.All(after.Where(outcome => !outcome.Created), outcome => Assert.True(outcome.Refused, outcome.ToString()));
+        Assert.Contains(_replicas[0].Logs.Lines.Concat(_replicas[1].Logs.Lines), line => line.Contains("Redis answers again", StringComparison.Ordinal));
+    }
+
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        for (var waited = 0; !condition(); waited += 20)
+        {
+            Assert.True(waited < 60_000, "the load did not get there within 60 s");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>
+    /// Each replica's own count of requests let through. Read from its own meter instance: hosts in
+    /// one process share the exporter's listener, so a scrape of either would count both.
+    /// </summary>
+    private sealed class FailedOpenCounts : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly long[] _counts;
+
+        public FailedOpenCounts(ChatServiceFactory[] replicas)
+        {
+            _counts = new long[replicas.Length];
+            var meters = replicas.Select(replica => replica.Services.GetRequiredService<ChatCreateMetrics>().Meter).ToArray();
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                var replica = Array.IndexOf(meters, instrument.Meter);
+                if (replica >= 0 && instrument.Name == "neptun.chat.rate_limit.failed_open")
+                {
+                    listener.EnableMeasurementEvents(instrument, replica);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, replica) => Interlocked.Add(ref _counts[(int)replica!], value));
+            _listener.Start();
+        }
+
+        public long[] Counts => _counts.ToArray();
+
+        public void Dispose() => _listener.Dispose();
     }
 
     /// <summary>Each replica connects at start (and again after an outage) in the background; a test starts from connected.</summary>
@@ -124,13 +172,6 @@ public sealed class SharedRateLimitTests : IAsyncLifetime
                 await Task.Delay(100);
             }
         }
-    }
-
-    private static async Task<double> FailedOpenCountAsync(ChatServiceFactory replica)
-    {
-        using var client = replica.CreateOperationsClient();
-        var scrape = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-        return PrometheusScrape.Sum(scrape, "neptun_chat_rate_limit_failed_open_total");
     }
 
     private static async Task<Outcome> CreateAsync(ChatServiceFactory replica, int userId, int projectId, bool overGrpc, string name)
