@@ -58,6 +58,8 @@ for (const kind of ["Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"]
 const services = objects.filter(({ object }) => object.kind === "Service").map(({ object }) => object);
 const service = services.find((s) => s.spec.clusterIP !== "None");
 rule(service && [8080, 8081].every((port) => service.spec.ports.some((p) => p.port === port)), "the Service exposes 8080 and 8081");
+const headless = services.find((s) => s.spec.clusterIP === "None");
+rule(headless && headless.spec.ports.some((p) => p.port === 8081), "a headless Service exposes gRPC (8081) for round_robin clients");
 rule(services.every((s) => s.spec.ports.every((p) => p.port !== 8082 && p.targetPort !== "operations")), "no Service exposes the operations port");
 
 if (failures.length > 0) {
