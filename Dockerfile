@@ -1,7 +1,8 @@
-# Neptun chat service: REST (HTTP/1.1) on 8080, gRPC (h2c) on 8081, both set in appsettings.json.
+# Neptun chat service: REST (HTTP/1.1) on 8080, gRPC (h2c) on 8081, probes and metrics (HTTP/1.1)
+# on 8082, all set in appsettings.json.
 # Needs DATABASE_CONNECTION_STRING and NUXT_SESSION_PASSWORD at run time. Run the migrations once
 # with the same image: `docker run ... <image> migrate`. Probes: GET /healthz/live and
-# /healthz/ready on 8080; grpc.health.v1.Health on 8081.
+# /healthz/ready on 8082; grpc.health.v1.Health on 8081.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
@@ -27,7 +28,7 @@ ENV ASPNETCORE_ENVIRONMENT=Production
 # The base image sets ASPNETCORE_HTTP_PORTS=8080; the ports come from appsettings.json's Kestrel
 # endpoints instead (override with Kestrel__Endpoints__Rest__Url / Kestrel__Endpoints__Grpc__Url).
 ENV ASPNETCORE_HTTP_PORTS=
-EXPOSE 8080 8081
+EXPOSE 8080 8081 8082
 
 # The aspnet image's non-root user "app" (UID 1654).
 USER $APP_UID

@@ -25,8 +25,8 @@
 # BENCH_SETTLE_SECONDS (1, the pause after each round's CHECKPOINT),
 # BENCH_BATCHING ("on off": which services run; --soak and --profile use the first; a third,
 # "on-unlogged", is batching on with RequestLog__SuccessSampleRate=0, for an A/B of the log line),
-# BENCH_HISTORY_CHATS (200000), BENCH_REST_PORT (24080), BENCH_GRPC_PORT (24081; the service
-# without batching listens on these plus 2, on-unlogged plus 4).
+# BENCH_HISTORY_CHATS (200000), BENCH_REST_PORT (24080), BENCH_GRPC_PORT (24081),
+# BENCH_OPERATIONS_PORT (24090; the service without batching listens on these plus 2, on-unlogged plus 4).
 set -Eeuo pipefail
 # A failed step must say where: several run in command substitutions, which set -e ends silently.
 trap 'echo "bench: failed at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
@@ -101,6 +101,7 @@ use_service() { # on|off|on-unlogged
   case "$1" in on) offset=0 ;; off) offset=2 ;; on-unlogged) offset=4 ;; esac
   rest_port=$(( ${BENCH_REST_PORT:-24080} + offset ))
   grpc_port=$(( ${BENCH_GRPC_PORT:-24081} + offset ))
+  operations_port=$(( ${BENCH_OPERATIONS_PORT:-24090} + offset ))
 }
 
 # From its own folder, as deployed, so that it reads its appsettings.json (endpoint protocols, log levels).
@@ -120,10 +121,11 @@ start_service() { # on|off|on-unlogged
        DOTNET_EnableWriteXorExecute="$([ "$mode" = --profile ] && echo 0 || echo 1)" \
        Kestrel__Endpoints__Rest__Url="http://127.0.0.1:$rest_port" \
        Kestrel__Endpoints__Grpc__Url="http://127.0.0.1:$grpc_port" \
+       Kestrel__Endpoints__Operations__Url="http://127.0.0.1:$operations_port" \
        exec dotnet Neptun.Chat.Service.dll) >"$work/service-$1.log" 2>&1 &
   service_pids[$1]=$!
   service_pid=$!
-  wait_until_ready "http://127.0.0.1:$rest_port/healthz/ready"
+  wait_until_ready "http://127.0.0.1:$operations_port/healthz/ready"
   ready=$(now_ms)
   first_create
   created=$(now_ms)

@@ -19,12 +19,13 @@ DATABASE_CONNECTION_STRING="Host=127.0.0.1;Port=1;Database=none;Username=none;Ti
 NUXT_SESSION_PASSWORD="$(head -c 48 /dev/urandom | base64)" \
 Kestrel__Endpoints__Rest__Url="http://127.0.0.1:$port" \
 Kestrel__Endpoints__Grpc__Url="http://127.0.0.1:$((port + 1))" \
+Kestrel__Endpoints__Operations__Url="http://127.0.0.1:$((port + 2))" \
   dotnet src/Neptun.Chat.Service/bin/Release/net10.0/Neptun.Chat.Service.dll >"$log" 2>&1 &
 service=$!
 trap 'kill "$service" 2>/dev/null; wait "$service" 2>/dev/null; rm -f "$log"' EXIT
 
 for _ in $(seq 1 60); do
-  curl -sf -o /dev/null "http://127.0.0.1:$port/healthz/live" && break
+  curl -sf -o /dev/null "http://127.0.0.1:$((port + 2))/healthz/live" && break
   sleep 0.5
 done
 

@@ -157,24 +157,27 @@ container_failed() {
   fail "$1"
 }
 
-# Starts the service on two free ports and waits until it is ready. Other test runs on the machine
+# Starts the service on three free ports and waits until it is ready. Other test runs on the machine
 # pick free ports too, so one may take ours between the choice and the bind: then try new ones.
 start_service() {
   rest_port=$(free_local_port)
   grpc_port=$(free_local_port)
   while [ "$grpc_port" = "$rest_port" ]; do grpc_port=$(free_local_port); done
+  operations_port=$(free_local_port)
+  while [ "$operations_port" = "$rest_port" ] || [ "$operations_port" = "$grpc_port" ]; do operations_port=$(free_local_port); done
   podman rm --force --ignore "$container" >/dev/null 2>&1
   podman run --detach --name "$container" "${confined[@]}" \
     -e DATABASE_CONNECTION_STRING -e NUXT_SESSION_PASSWORD \
     -e "Kestrel__Endpoints__Rest__Url=http://127.0.0.1:$rest_port" \
     -e "Kestrel__Endpoints__Grpc__Url=http://127.0.0.1:$grpc_port" \
+    -e "Kestrel__Endpoints__Operations__Url=http://127.0.0.1:$operations_port" \
     "$image" >/dev/null || fail "podman run"
   for _ in $(seq 1 120); do
     if [ "$(podman inspect --format '{{.State.Running}}' "$container")" != true ]; then
       if podman logs "$container" 2>&1 | grep -q 'address already in use'; then return 1; fi
       container_failed "the service exited at start"
     fi
-    if curl -fsS -o /dev/null "http://127.0.0.1:$rest_port/healthz/ready" 2>/dev/null; then return 0; fi
+    if curl -fsS -o /dev/null "http://127.0.0.1:$operations_port/healthz/ready" 2>/dev/null; then return 0; fi
     sleep 0.5
   done
   container_failed "/healthz/ready never answered 200"
@@ -197,7 +200,7 @@ case $write_error in
   *"Read-only file system"*) ;;
   *) container_failed "writing to /app as root in the container did not fail with EROFS: ${write_error:-it succeeded}" ;;
 esac
-say "runs as UID $uid on a read-only root file system; REST on $rest_port, gRPC on $grpc_port"
+say "runs as UID $uid on a read-only root file system; REST on $rest_port, gRPC on $grpc_port, operations on $operations_port"
 
 step "create a chat over REST"
 status=$(curl -sS -o "$work/created.json" -w '%{http_code}' -X POST \
@@ -225,14 +228,19 @@ grpc_health() { # SERVICE_NAME (shorter than 126 bytes)
   grep -qi '^grpc-status: *0' "$work/health-headers" || return 1
   [ "$(od -An -tx1 "$work/health-reply" | tr -d ' \n')" = 00000000020801 ]
 }
-step "grpc.health.v1.Health SERVING over gRPC, for the whole server and each service the manifest probes"
-manifest=deploy/kubernetes/deployment.yaml
-for health_service in "" $(sed -n 's/^ *service: *\([^ ]*\) *$/\1/p' "$manifest" | sort -u); do
+step "grpc.health.v1.Health SERVING over gRPC, for the whole server, ChatService and liveness"
+for health_service in "" neptun.chat.v1.ChatService liveness; do
   grpc_health "$health_service" || container_failed "gRPC health for \"$health_service\" is not SERVING"
 done
+step "the manifest's probe paths and metrics path: 200 on the operations port, 404 on the REST port"
+manifest=deploy/kubernetes/deployment.yaml
 metrics_path=$(sed -n 's/^ *prometheus.io\/path: *\([^ ]*\) *$/\1/p' "$manifest")
-curl -fsS -o /dev/null "http://127.0.0.1:$rest_port${metrics_path:?no prometheus.io/path in $manifest}" \
-  || container_failed "the manifest's metrics path $metrics_path does not answer 200 on the REST port"
+for path in $(sed -n 's/^ *path: *\([^ ]*\) *$/\1/p' "$manifest" | sort -u) "${metrics_path:?no prometheus.io/path in $manifest}"; do
+  curl -fsS -o /dev/null "http://127.0.0.1:$operations_port$path" \
+    || container_failed "the manifest's $path does not answer 200 on the operations port"
+  status=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$rest_port$path")
+  [ "$status" = 404 ] || container_failed "$path answered $status on the public REST port, not 404"
+done
 
 step "SIGTERM"
 podman kill --signal TERM "$container" >/dev/null

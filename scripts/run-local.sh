@@ -96,6 +96,7 @@ cookie=$("${service[@]}" seal-session "$user_id" "$demo_email")
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 export Kestrel__Endpoints__Rest__Url="${Kestrel__Endpoints__Rest__Url:-http://127.0.0.1:8080}"
 export Kestrel__Endpoints__Grpc__Url="${Kestrel__Endpoints__Grpc__Url:-http://127.0.0.1:8081}"
+export Kestrel__Endpoints__Operations__Url="${Kestrel__Endpoints__Operations__Url:-http://127.0.0.1:8082}"
 rest="${Kestrel__Endpoints__Rest__Url/0.0.0.0/127.0.0.1}"
 grpc="${Kestrel__Endpoints__Grpc__Url/0.0.0.0/127.0.0.1}"
 grpc="${grpc#http://}"

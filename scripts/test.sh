@@ -46,6 +46,8 @@ require_postgres_packages
 # the Kubernetes manifests are checked with pinned npm tools (npx), as the protos are with buf.
 require_debian_command pgbouncer pgbouncer
 require_debian_command npx nodejs npm
+# The rate limit shared by replicas is tested against a real Redis, started by the tests themselves.
+require_debian_command redis-server redis-server
 
 if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
   # The code must follow .editorconfig; checked once, before any database is made.

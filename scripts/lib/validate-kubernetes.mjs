@@ -37,8 +37,13 @@ if (deployment) {
   for (const container of pod.containers) {
     rule(container.securityContext?.readOnlyRootFilesystem === true, `${container.name}: read-only root filesystem`);
     rule(container.resources?.requests?.cpu && container.resources?.requests?.memory, `${container.name}: cpu and memory requests`);
-    rule(container.readinessProbe?.grpc?.port === 8081, `${container.name}: gRPC readiness probe on the health service`);
-    rule(container.livenessProbe?.grpc?.port === 8081, `${container.name}: gRPC liveness probe on the health service`);
+    const operations = container.ports?.find((port) => port.name === "operations");
+    rule(operations?.containerPort === 8082, `${container.name}: the operations port 8082 is named "operations"`);
+    rule(container.readinessProbe?.httpGet?.port === "operations" && container.readinessProbe.httpGet.path === "/healthz/ready",
+      `${container.name}: readiness probe on /healthz/ready of the operations port`);
+    rule(container.livenessProbe?.httpGet?.port === "operations" && container.livenessProbe.httpGet.path === "/healthz/live",
+      `${container.name}: liveness probe on /healthz/live of the operations port`);
+    rule(deployment.spec.template.metadata.annotations?.["prometheus.io/port"] === "8082", "metrics are scraped on the operations port");
     for (const variable of container.env ?? []) {
       if (/PASSWORD|CONNECTION_STRING/.test(variable.name)) {
         rule(variable.valueFrom?.secretKeyRef, `${container.name}: ${variable.name} comes from a Secret`);
@@ -61,8 +66,12 @@ const kinds = new Set(objects.map(({ object }) => object.kind));
 for (const kind of ["Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"]) {
   rule(kinds.has(kind), `a ${kind} is present`);
 }
-const service = objects.find(({ object }) => object.kind === "Service")?.object;
+const services = objects.filter(({ object }) => object.kind === "Service").map(({ object }) => object);
+const service = services.find((s) => s.spec.clusterIP !== "None");
 rule(service && [8080, 8081].every((port) => service.spec.ports.some((p) => p.port === port)), "the Service exposes 8080 and 8081");
+const headless = services.find((s) => s.spec.clusterIP === "None");
+rule(headless && headless.spec.ports.some((p) => p.port === 8081), "a headless Service exposes gRPC (8081) for round_robin clients");
+rule(services.every((s) => s.spec.ports.every((p) => p.port !== 8082 && p.targetPort !== "operations")), "no Service exposes the operations port");
 
 if (failures.length > 0) {
   console.error(failures.join("\n"));

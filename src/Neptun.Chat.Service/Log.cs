@@ -54,4 +54,11 @@ internal static partial class Log
 
     [LoggerMessage(16, LogLevel.Warning, "The answer to a COMMIT was lost ({ExceptionType}); the database says the transaction {Outcome}")]
     public static partial void CommitOutcomeChecked(ILogger logger, string exceptionType, string outcome);
+
+    // Once per outage, not per request: every create in it goes on without the shared limit.
+    [LoggerMessage(17, LogLevel.Warning, "Redis did not answer ({ExceptionType}): requests go on without the shared rate limit until it does")]
+    public static partial void SharedRateLimitUnavailable(ILogger logger, string exceptionType);
+
+    [LoggerMessage(18, LogLevel.Information, "Redis answers again: the shared rate limit applies")]
+    public static partial void SharedRateLimitResumed(ILogger logger);
 }

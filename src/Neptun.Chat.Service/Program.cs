@@ -1,3 +1,4 @@
+using Neptun.Chat.Service;
 using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Database;
 using Neptun.Chat.Service.GrpcCalls;
@@ -35,6 +36,8 @@ app.MigrateDatabaseIfAsked();
 // so every step below knows the endpoint and whether the call is REST or native gRPC.
 // One log line per request; outermost, so that it logs the status the caller really gets.
 app.UseMiddleware<RequestLogMiddleware>();
+// Probes and metrics answer on the operations port only, and nothing else does there (404).
+app.UseOperationsPort();
 // Drops header names gRPC metadata cannot hold, before gRPC reads headers as metadata and throws.
 app.UseMiddleware<MetadataHeaderFilterMiddleware>();
 // Native gRPC: gRPC's own message limit (RESOURCE_EXHAUSTED) in place of Kestrel's body limit.

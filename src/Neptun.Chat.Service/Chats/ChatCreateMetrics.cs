@@ -30,8 +30,6 @@ public enum CreateResult
 /// <summary>What the create queue and group commit do under a load.</summary>
 public sealed class ChatCreateMetrics
 {
-    public const string MeterName = "Neptun.Chat.Service";
-
     private static readonly string[] ResultNames = ["written", "replayed", "not_found", "not_written", "expired", "refused", "unknown"];
 
     private readonly Histogram<int> _batchSize;
@@ -40,7 +38,7 @@ public sealed class ChatCreateMetrics
 
     public ChatCreateMetrics(IMeterFactory meterFactory)
     {
-        Meter = meterFactory.Create(MeterName);
+        Meter = meterFactory.Create(ServiceIdentity.MeterName);
         _batchSize = Meter.CreateHistogram<int>(
             "neptun.chat.create.batch.size",
             unit: "{create}",

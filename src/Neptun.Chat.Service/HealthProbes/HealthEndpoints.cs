@@ -45,8 +45,9 @@ public static class HealthEndpoints
     public static WebApplication MapNeptunHealth(this WebApplication app)
     {
         app.MapGrpcHealthChecksService();
-        app.MapHealthChecks($"{HttpPathPrefix}/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks($"{HttpPathPrefix}/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        // HTTP probes on the operations port only; gRPC health stays on the gRPC port, where gRPC callers look for it.
+        app.MapHealthChecks($"{HttpPathPrefix}/live", new HealthCheckOptions { Predicate = _ => false }).OnOperationsPort();
+        app.MapHealthChecks($"{HttpPathPrefix}/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) }).OnOperationsPort();
         return app;
     }
 

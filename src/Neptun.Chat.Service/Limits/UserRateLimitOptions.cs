@@ -10,4 +10,19 @@ public sealed class UserRateLimitOptions
 
     /// <summary>The length of a window.</summary>
     public double WindowSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// A StackExchange.Redis configuration string (<c>host:6379,password=...</c>). When set, every
+    /// replica counts in the same window, kept in Redis; when not, each process counts on its own.
+    /// It may hold a password: never log it.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    /// <summary>
+    /// The most a create waits for Redis's answer before it goes on without the shared limit. Short,
+    /// since a create must not pay for a Redis that hangs; one that refuses fails at once.
+    /// </summary>
+    public int RedisTimeoutMilliseconds { get; set; } = 500;
+
+    public bool UsesRedis => !string.IsNullOrWhiteSpace(Redis);
 }

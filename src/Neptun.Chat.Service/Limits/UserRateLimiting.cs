@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Errors;
 using Neptun.Chat.Service.GrpcCalls;
@@ -23,12 +24,16 @@ public static class UserRateLimiting
             .Validate(options => options.PermitLimit > 0 && options.WindowSeconds > 0, "RateLimiting:PermitLimit and WindowSeconds must be positive.")
             .ValidateOnStart();
 
+        services.AddSingleton<SharedRateLimit>();
+        services.AddHostedService(sp => sp.GetRequiredService<SharedRateLimit>());
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = ApiErrors.TooManyRequests.RestStatus;
-            options.AddPolicy(PolicyName, Partition);
             options.OnRejected = (context, cancellationToken) => RejectAsync(context.HttpContext, context.Lease, cancellationToken);
         });
+        // One policy or the other, chosen once: without Redis each process counts on its own, as before.
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<UserRateLimitOptions>>((options, limits) =>
+            options.AddPolicy<int>(PolicyName, limits.Value.UsesRedis ? SharedPartition : Partition));
         return services;
     }
 
@@ -46,6 +51,18 @@ public static class UserRateLimiting
             Window = TimeSpan.FromSeconds(options.WindowSeconds),
             QueueLimit = 0,
         });
+    }
+
+    /// <summary>The same window for every replica, in Redis.</summary>
+    private static RateLimitPartition<int> SharedPartition(HttpContext context)
+    {
+        if (context.GetSessionUser() is not { } user)
+        {
+            return RateLimitPartition.GetNoLimiter(0);
+        }
+
+        var shared = context.RequestServices.GetRequiredService<SharedRateLimit>();
+        return RateLimitPartition.Get(user.Id, shared.CreateLimiter);
     }
 
     // REST gets 429 with Retry-After (the REST contract middleware, outside, writes the row);

@@ -1,4 +1,3 @@
-using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.HealthProbes;
 using Npgsql;
 using OpenTelemetry;
@@ -36,7 +35,7 @@ public static class TelemetryExtensions
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddNpgsqlInstrumentation()
-                .AddMeter(ChatCreateMetrics.MeterName)
+                .AddMeter(ServiceIdentity.MeterName)
                 .AddPrometheusExporter());
 
         // Without an endpoint the exporter would try localhost:4317 and log failures forever.
@@ -48,10 +47,10 @@ public static class TelemetryExtensions
         return builder;
     }
 
-    /// <summary>The Prometheus scrape endpoint.</summary>
+    /// <summary>The Prometheus scrape endpoint, on the operations port.</summary>
     public static WebApplication MapNeptunMetrics(this WebApplication app)
     {
-        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        app.MapPrometheusScrapingEndpoint(MetricsPath).OnOperationsPort();
         return app;
     }
 

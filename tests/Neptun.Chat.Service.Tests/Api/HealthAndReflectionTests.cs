@@ -49,9 +49,10 @@ public sealed class HealthAndReflectionTests(NeptunApiFixture api) : IClassFixtu
     public async Task Http_probes_tell_live_from_ready()
     {
         await using var factory = UnreachableDatabase.CreateFactory();
-        using var client = factory.CreateClient();
+        using var client = factory.CreateOperationsClient();
+        using var healthy = api.Factory.CreateOperationsClient();
 
-        Assert.Equal(HttpStatusCode.OK, (await api.Rest.GetAsync("/healthz/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await healthy.GetAsync("/healthz/ready")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz/live")).StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/healthz/ready")).StatusCode);
     }

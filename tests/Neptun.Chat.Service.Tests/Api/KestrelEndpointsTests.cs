@@ -33,6 +33,34 @@ public sealed class KestrelEndpointsTests : IAsyncLifetime
         _projectId = await NeptunRows.InsertProjectAsync(_database, NeptunApiFixture.AdaId);
     }
 
+    [Theory]
+    [InlineData("/metrics")]
+    [InlineData("/healthz/live")]
+    [InlineData("/healthz/ready")]
+    public async Task Probes_and_metrics_answer_on_the_operations_port_only_whatever_the_host_header_says(string path)
+    {
+        var operationsPort = _factory.OperationsPortNumber;
+        using var operations = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{operationsPort}") };
+        using var rest = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_restPort}") };
+
+        Assert.Equal(HttpStatusCode.OK, (await operations.GetAsync(path)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await rest.GetAsync(path)).StatusCode);
+        using var spoofed = new HttpRequestMessage(HttpMethod.Get, path);
+        spoofed.Headers.Host = $"127.0.0.1:{operationsPort}";
+        Assert.Equal(HttpStatusCode.NotFound, (await rest.SendAsync(spoofed)).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_operations_port_serves_no_public_route()
+    {
+        using var operations = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_factory.OperationsPortNumber}") };
+
+        using var response = await operations.SendAsync(ChatRequests.Create(NeptunApiFixture.AdaId, _projectId, SessionVectors.CookieHeader("valid")));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(0, await NeptunRows.CountChatsAsync(_database));
+    }
+
     [Fact]
     public async Task Rest_answers_http_1_1_on_its_port()
     {

@@ -92,7 +92,7 @@ public sealed class SchemaStateTests : IAsyncLifetime
             ["Database:MigrateOnStartup"] = "false",
             ["Database:SchemaCheckIntervalSeconds"] = "3600",
         });
-        using var client = factory.CreateClient();
+        using var client = factory.CreateOperationsClient();
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/healthz/ready")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz/live")).StatusCode);
 

@@ -2,6 +2,7 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Neptun.Chat.V1;
 
@@ -31,6 +32,9 @@ public sealed class ChatServiceFactory(string databaseConnectionString, IReadOnl
         builder.UseSetting("Database:MigrateOnStartup", "true");
         builder.UseSetting("Database:ModelCatalogRefreshSeconds", "0");
 
+        // A free port, since tests on real sockets bind it (TestServer ignores it, but the service reads its port).
+        builder.UseSetting(OperationsPort.UrlKey, $"http://127.0.0.1:{TestPorts.Next()}");
+
         // Tests send far more than a user's default budget; the rate limit tests set their own.
         builder.UseSetting("RateLimiting:PermitLimit", "1000000");
 
@@ -51,6 +55,19 @@ public sealed class ChatServiceFactory(string databaseConnectionString, IReadOnl
         {
             builder.ConfigureTestServices(TestServices);
         }
+    }
+
+    /// <summary>The operations port (probes, metrics), as the service reads it.</summary>
+    public int OperationsPortNumber => OperationsPort.Read(Services.GetRequiredService<IConfiguration>())!.Value;
+
+    /// <summary>
+    /// A client of the operations port. On TestServer no socket has a port, so each request is given
+    /// the operations port as its local port, which is what the service checks.
+    /// </summary>
+    public HttpClient CreateOperationsClient()
+    {
+        var port = OperationsPortNumber;
+        return new HttpClient(Server.CreateHandler(context => context.Connection.LocalPort = port)) { BaseAddress = Server.BaseAddress };
     }
 
     public GrpcChannel CreateGrpcChannel() =>

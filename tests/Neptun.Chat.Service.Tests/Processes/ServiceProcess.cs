@@ -23,11 +23,12 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _output = new();
     private readonly GrpcChannel _channel;
 
-    private ServiceProcess(Process process, int restPort, int grpcPort)
+    private ServiceProcess(Process process, int restPort, int grpcPort, int operationsPort)
     {
         _process = process;
         RestAddress = new Uri($"http://127.0.0.1:{restPort}");
         GrpcAddress = new Uri($"http://127.0.0.1:{grpcPort}");
+        OperationsAddress = new Uri($"http://127.0.0.1:{operationsPort}");
         _channel = GrpcChannel.ForAddress(GrpcAddress);
         process.OutputDataReceived += (_, line) => Keep(line.Data);
         process.ErrorDataReceived += (_, line) => Keep(line.Data);
@@ -35,6 +36,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public Uri RestAddress { get; }
     public Uri GrpcAddress { get; }
+
+    /// <summary>Probes and metrics.</summary>
+    public Uri OperationsAddress { get; }
     public bool HasExited => _process.HasExited;
 
     /// <summary>The process id, to read its memory from /proc.</summary>
@@ -52,10 +56,12 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         var restPort = TestPorts.Next();
         var grpcPort = TestPorts.Next();
+        var operationsPort = TestPorts.Next();
         var start = StartInfo(databaseConnectionString);
         start.Environment["Database__MigrateOnStartup"] = "true";
         start.Environment["Kestrel__Endpoints__Rest__Url"] = $"http://127.0.0.1:{restPort}";
         start.Environment["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpcPort}";
+        start.Environment["Kestrel__Endpoints__Operations__Url"] = $"http://127.0.0.1:{operationsPort}";
         start.Environment["RateLimiting__PermitLimit"] = "1000000";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
@@ -63,7 +69,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = start };
-        var service = new ServiceProcess(process, restPort, grpcPort);
+        var service = new ServiceProcess(process, restPort, grpcPort, operationsPort);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -153,7 +159,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     private async Task WaitUntilAnsweringAsync(string probe)
     {
-        using var http = new HttpClient { BaseAddress = RestAddress, Timeout = TimeSpan.FromSeconds(5) };
+        using var http = new HttpClient { BaseAddress = OperationsAddress, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(60))
         {

@@ -51,6 +51,7 @@ public sealed class UnmigratedDatabaseTests(ITestOutputHelper output) : IAsyncLi
     {
         await using var service = await ServiceProcess.StartAsync(_database.ConnectionString, WithoutMigrating, untilReady: false);
         using var rest = new HttpClient { BaseAddress = service.RestAddress };
+        using var operations = new HttpClient { BaseAddress = service.OperationsAddress };
 
         var logged = await Polling.UntilAsync(() => Task.FromResult(SchemaLines(service, "Error").Count > 0), LogLimit);
         Assert.True(logged is not null, $"no Error line about the schema:{Environment.NewLine}{service.Output}");
@@ -62,8 +63,8 @@ public sealed class UnmigratedDatabaseTests(ITestOutputHelper output) : IAsyncLi
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await service.HealthAsync(""));
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await service.HealthAsync());
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await service.HealthAsync("liveness"));
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await rest.GetAsync("/healthz/ready")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await rest.GetAsync("/healthz/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await operations.GetAsync("/healthz/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await operations.GetAsync("/healthz/live")).StatusCode);
         using (var response = await rest.SendAsync(CreateRequest()))
         {
             await RestErrorContract.AssertErrorBody(response, 503, "Service Unavailable");
@@ -92,7 +93,7 @@ public sealed class UnmigratedDatabaseTests(ITestOutputHelper output) : IAsyncLi
         Figures.Report(output, $"unmigrated database: first create served {Milliseconds(servedAfter)} ms after migrate exited (schema check every 1 s)");
         Assert.True(servedAfter is not null, $"creates still answered 503 {ServedLimit} after migrate:{Environment.NewLine}{service.Output}");
         Assert.Equal(HttpStatusCode.Created, created);
-        Assert.Equal(HttpStatusCode.OK, (await rest.GetAsync("/healthz/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await operations.GetAsync("/healthz/ready")).StatusCode);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await service.HealthAsync(""));
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await service.HealthAsync());
         Assert.Single(SchemaLines(service, "Error"));

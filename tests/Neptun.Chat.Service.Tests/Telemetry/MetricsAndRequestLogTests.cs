@@ -93,10 +93,11 @@ public sealed class MetricsAndRequestLogTests(NeptunApiFixture api) : IClassFixt
     private async Task<string> ScrapeUntilAsync(string expected)
     {
         var text = "";
+        using var operations = api.Factory.CreateOperationsClient();
         for (var attempt = 0; attempt < 50 && !text.Contains(expected, StringComparison.Ordinal); attempt++)
         {
             await Task.Delay(attempt == 0 ? 0 : 100);
-            text = await api.Rest.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            text = await operations.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         }
 
         return text;
