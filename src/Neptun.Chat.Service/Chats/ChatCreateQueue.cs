@@ -37,8 +37,9 @@ public sealed class ChatCreateQueue
     /// The chat created or replayed, or null when the project is not the user's. Throws one of the
     /// error table's rows otherwise: UNAVAILABLE only when nothing was written (the queue was full,
     /// the deadline passed before a writer took the create, or the statement rolled back),
-    /// DEADLINE_EXCEEDED when the outcome could not be known. Only <paramref name="callerGone"/>
-    /// ends the wait for a create that a statement carries.
+    /// DEADLINE_EXCEEDED when the outcome could not be known. A create that a statement carries is
+    /// answered with that statement's outcome, or, when the database does not give the statement
+    /// back, by its writer a second past the deadline; <paramref name="callerGone"/> ends the wait too.
     /// </summary>
     public async Task<ChatCreation?> CreateAsync(NewProjectChat chat, Deadline deadline, CancellationToken callerGone)
     {
