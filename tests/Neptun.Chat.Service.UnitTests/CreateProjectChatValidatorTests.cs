@@ -1,7 +1,7 @@
 using Neptun.Chat.Service.Chats;
 using Neptun.Chat.V1;
 
-namespace Neptun.Chat.Service.Tests.Unit;
+namespace Neptun.Chat.Service.UnitTests;
 
 public sealed class CreateProjectChatValidatorTests
 {

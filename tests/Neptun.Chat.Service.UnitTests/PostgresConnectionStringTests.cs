@@ -1,7 +1,7 @@
 using Neptun.Chat.Service.Database;
 using Npgsql;
 
-namespace Neptun.Chat.Service.Tests.Unit;
+namespace Neptun.Chat.Service.UnitTests;
 
 public sealed class PostgresConnectionStringTests
 {

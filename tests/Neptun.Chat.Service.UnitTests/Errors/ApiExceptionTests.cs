@@ -2,7 +2,7 @@ using Google.Rpc;
 using Grpc.Core;
 using Neptun.Chat.Service.Errors;
 
-namespace Neptun.Chat.Service.Tests.Unit.Errors;
+namespace Neptun.Chat.Service.UnitTests.Errors;
 
 public sealed class ApiExceptionTests
 {

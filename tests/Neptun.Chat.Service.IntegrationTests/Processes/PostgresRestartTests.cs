@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Neptun.Chat.Service.IntegrationTests.Faults;
+using Neptun.Chat.Service.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Neptun.Chat.Service.IntegrationTests.Processes;
+
+/// <summary>
+/// PostgreSQL stopped under a steady load, then started again: callers are told UNAVAILABLE
+/// quickly (never left hanging), health turns NOT_SERVING, and the same service process serves
+/// again soon after the database is back, with nothing lost or duplicated.
+/// </summary>
+[Collection(RealProcessesCollection.Name)]
+[Trait("Category", RealProcessesCollection.Trait)]
+public sealed class PostgresRestartTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan FailFastGoal = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan RecoveryGoal = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Downtime = TimeSpan.FromSeconds(3);
+
+    [Fact]
+    public async Task Database_stopped_under_load_fails_fast_and_the_service_recovers_without_a_restart()
+    {
+        await using var cluster = await OwnPostgresCluster.StartAsync();
+        var database = await TestDatabase.CreateAsync(adminConnectionString: cluster.AdminConnectionString);
+        await using var service = await ServiceProcess.StartAsync(database.ConnectionString);
+        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
+        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
+        await service.WarmUpAsync(projectId);
+        var load = new FaultLoad(service.CreateChatClient, database, projectId);
+
+        var calls = new ConcurrentQueue<LoadCall>();
+        using var stopLoad = new CancellationTokenSource();
+        var running = load.RunSteadyAsync(calls, workers: 4, pause: TimeSpan.FromMilliseconds(40), maxRequests: 2000, stopLoad.Token);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Contains(calls, c => c.Status == StatusCode.OK);
+
+        await cluster.StopAsync();
+        var stopped = Stopwatch.GetTimestamp();
+        var notServingAfter = await Polling.UntilAsync(async () => await service.HealthAsync() == HealthCheckResponse.Types.ServingStatus.NotServing, FailFastGoal);
+        using var rest = new HttpClient { BaseAddress = service.RestAddress };
+        var restWhileDown = await TimedRestCreateAsync(rest, projectId);
+        // On a busy machine the checks above may take longer than the downtime itself.
+        if (Downtime - Stopwatch.GetElapsedTime(stopped) is { Ticks: > 0 } left)
+        {
+            await Task.Delay(left);
+        }
+
+        var restarting = Stopwatch.GetTimestamp();
+        await cluster.StartAgainAsync();
+        var started = Stopwatch.GetTimestamp();
+        await Polling.UntilAsync(() => Task.FromResult(calls.Any(c => c.StartedAt >= started && c.Status == StatusCode.OK)), RecoveryGoal + TimeSpan.FromSeconds(5));
+        var recoveredAt = calls.Where(c => c.StartedAt >= started && c.Status == StatusCode.OK).Select(c => (long?)c.EndedAt).Min();
+        var servingAfter = await Polling.UntilAsync(async () => await service.HealthAsync() == HealthCheckResponse.Types.ServingStatus.Serving, RecoveryGoal);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await stopLoad.CancelAsync();
+        await running;
+
+        var all = calls.ToList();
+        var whileDown = all.Where(c => c.StartedAt >= stopped && c.EndedAt <= restarting).ToList();
+        var duringFault = all.Where(c => c.EndedAt >= stopped && c.StartedAt <= started).ToList();
+        var recovery = recoveredAt is { } at ? Stopwatch.GetElapsedTime(started, at) : (TimeSpan?)null;
+        var figures = await load.AuditAsync("PostgreSQL stopped for 3 s under load", all);
+        Figures.Report(output, $"{figures}, while down: {whileDown.Count} calls, worst {Worst(whileDown)} ms, "
+            + $"worst during the fault {Worst(duringFault)} ms, REST {restWhileDown.Status} in {restWhileDown.Elapsed.TotalMilliseconds:F0} ms, "
+            + $"health NOT_SERVING after {Milliseconds(notServingAfter)} ms, first create served {Milliseconds(recovery)} ms after the restart, "
+            + $"health SERVING after {Milliseconds(servingAfter)} ms");
+
+        Assert.All(all, c => Assert.Contains(c.Status, new[] { StatusCode.OK, StatusCode.Unavailable }));
+        Assert.NotEmpty(whileDown);
+        Assert.All(whileDown, c => Assert.Equal(StatusCode.Unavailable, c.Status));
+        Assert.All(duringFault, c => Assert.True(c.Elapsed < FailFastGoal, $"a call during the fault took {c.Elapsed.TotalMilliseconds:F0} ms"));
+        Assert.Equal(503, restWhileDown.Status);
+        Assert.True(restWhileDown.Elapsed < FailFastGoal, $"REST took {restWhileDown.Elapsed.TotalMilliseconds:F0} ms while the database was down");
+        Assert.True(notServingAfter is not null, "health never reported NOT_SERVING while the database was down");
+        Assert.True(recovery < RecoveryGoal, $"no create was served within {RecoveryGoal} of the restart ({Milliseconds(recovery)} ms)");
+        Assert.True(servingAfter is not null, "health did not report SERVING again");
+        Assert.All(all.Where(c => c.StartedAt > recoveredAt), c => Assert.Equal(StatusCode.OK, c.Status));
+    }
+
+    private static async Task<(int Status, TimeSpan Elapsed)> TimedRestCreateAsync(HttpClient rest, int projectId)
+    {
+        using var request = ChatRequests.Create(NeptunApiFixture.AdaId, projectId, Sessions.CookieFor(NeptunApiFixture.AdaId));
+        var since = Stopwatch.StartNew();
+        using var response = await rest.SendAsync(request);
+        return ((int)response.StatusCode, since.Elapsed);
+    }
+
+    private static string Worst(IReadOnlyCollection<LoadCall> calls) => calls.Select(c => c.Elapsed.TotalMilliseconds).DefaultIfEmpty(0).Max().ToString("F0", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Milliseconds(TimeSpan? time) => time is { } t ? t.TotalMilliseconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture) : "never";
+}

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Text.Json;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+using Neptun.Chat.V1;
+
+namespace Neptun.Chat.Service.IntegrationTests.Telemetry;
+
+/// <summary>The Prometheus scrape endpoint and the one structured log line per request.</summary>
+public sealed class MetricsAndRequestLogTests(NeptunApiFixture api) : IClassFixture<NeptunApiFixture>
+{
+    [Fact]
+    public async Task Metrics_show_requests_by_method_and_status_latency_and_the_database_pool()
+    {
+        using (var created = await PostAsync(api.AdaCookie, "Counted"))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using (var refused = await PostAsync(null, "Refused"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        var text = await ScrapeUntilAsync("http_response_status_code=\"401\"");
+
+        var buckets = text.Split('\n').Where(line => line.StartsWith("http_server_request_duration_seconds_bucket{", StringComparison.Ordinal)).ToList();
+        Assert.Contains(buckets, line => line.Contains("http_request_method=\"POST\"", StringComparison.Ordinal) && line.Contains("http_response_status_code=\"201\"", StringComparison.Ordinal));
+        Assert.Contains(buckets, line => line.Contains("http_response_status_code=\"401\"", StringComparison.Ordinal));
+        Assert.Matches("(?m)^db_client_connection_count\\{", text);
+
+        // The create queue: how creates ended, how long they waited, how many wait now.
+        Assert.Matches("(?m)^neptun_chat_create_results_total\\{[^}]*result=\"written\"", text);
+        Assert.Matches("(?m)^neptun_chat_create_queue_wait_seconds_bucket\\{", text);
+        Assert.Matches("(?m)^neptun_chat_create_queue_depth(\\{[^}]*\\})? 0", text);
+    }
+
+    [Fact]
+    public async Task Each_request_is_one_log_line_with_method_status_user_and_duration()
+    {
+        var before = RequestLines().Count;
+        using (var created = await PostAsync(api.AdaCookie, "Logged"))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // The default success sample rate, 1, logs successes of both kinds too.
+        var grpc = api.Factory.CreateChatClient();
+        await grpc.CreateProjectChatAsync(
+            new CreateProjectChatRequest { UserId = NeptunApiFixture.AdaId, ProjectId = api.AdaProjectId, Model = NeptunApiFixture.ValidModel, Name = "Logged too" },
+            new Metadata { { "cookie", api.AdaCookie } });
+        var forbidden = await Assert.ThrowsAsync<RpcException>(() => grpc.CreateProjectChatAsync(
+            new CreateProjectChatRequest { UserId = NeptunApiFixture.GraceId, ProjectId = api.GraceProjectId, Model = NeptunApiFixture.ValidModel, Name = "Not mine" },
+            new Metadata { { "cookie", api.AdaCookie } }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, forbidden.StatusCode);
+
+        var lines = (await RequestLog.WaitForLinesAsync(api.Factory, before + 3)).Skip(before).ToList();
+        Assert.Equal(3, lines.Count);
+        var rest = Assert.Single(lines, line => line.Contains("StatusCode=201", StringComparison.Ordinal) && line.Contains("Route=/api/users/{user_id}/projects/{project_id}/chats", StringComparison.Ordinal));
+        Assert.Contains("HttpMethod=POST", rest, StringComparison.Ordinal);
+        Assert.Contains($"UserId={NeptunApiFixture.AdaId}", rest, StringComparison.Ordinal);
+        Assert.Matches("DurationMs=[0-9]", rest);
+
+        Assert.Single(lines, line => line.Contains("GrpcStatus=0", StringComparison.Ordinal));
+        var native = Assert.Single(lines, line => line.Contains("Route=/neptun.chat.v1.ChatService/CreateProjectChat", StringComparison.Ordinal) && !line.Contains("GrpcStatus=0", StringComparison.Ordinal));
+        Assert.Contains($"GrpcStatus={(int)StatusCode.PermissionDenied}", native, StringComparison.Ordinal);
+        Assert.Contains($"UserId={NeptunApiFixture.AdaId}", native, StringComparison.Ordinal);
+        Assert.All(lines, line => Assert.DoesNotContain("Fe26.2", line, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Production_writes_json_console_logs_with_scopes_for_the_trace_id()
+    {
+        await using var production = new ChatServiceFactory(api.Database.ConnectionString) { Environment = "Production" };
+        var console = production.Services.GetRequiredService<IOptionsMonitor<ConsoleLoggerOptions>>().CurrentValue;
+        var json = production.Services.GetRequiredService<IOptionsMonitor<JsonConsoleFormatterOptions>>().CurrentValue;
+
+        Assert.Equal(ConsoleFormatterNames.Json, console.FormatterName);
+        Assert.True(json.IncludeScopes);
+        Assert.Equal(
+            ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId,
+            production.Services.GetRequiredService<IOptions<LoggerFactoryOptions>>().Value.ActivityTrackingOptions
+                & (ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId));
+    }
+
+    private Task<HttpResponseMessage> PostAsync(string? cookie, string name) =>
+        api.PostChatAsync(cookie, NeptunApiFixture.AdaId, api.AdaProjectId, JsonSerializer.Serialize(new { model = NeptunApiFixture.ValidModel, name }));
+
+    // Metrics are collected at scrape time, but the request's own measurement is taken as it ends.
+    private async Task<string> ScrapeUntilAsync(string expected)
+    {
+        var text = "";
+        using var operations = api.Factory.CreateOperationsClient();
+        for (var attempt = 0; attempt < 50 && !text.Contains(expected, StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(attempt == 0 ? 0 : 100);
+            text = await operations.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        }
+
+        return text;
+    }
+
+    private List<string> RequestLines() => RequestLog.Lines(api.Factory);
+}
