@@ -48,6 +48,8 @@ require_debian_command pgbouncer pgbouncer
 require_debian_command npx nodejs npm
 # The rate limit shared by replicas is tested against a real Redis, started by the tests themselves.
 require_debian_command redis-server redis-server
+# The nginx configuration in deploy/nginx is tested in front of two replicas, run by the tests too.
+require_debian_command nginx nginx
 
 if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
   # The code must follow .editorconfig; checked once, before any database is made.
