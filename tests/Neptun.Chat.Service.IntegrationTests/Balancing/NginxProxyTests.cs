@@ -19,19 +19,16 @@ namespace Neptun.Chat.Service.IntegrationTests.Balancing;
 public sealed class NginxProxyTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Calls = 200;
-    private TestDatabase _database = null!;
-    private ServiceProcess[] _replicas = [];
+    private TwoReplicas _replicas = null!;
     private NginxProxy _proxy = null!;
     private int _projectId;
+    private TestDatabase _database = null!;
 
     public async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync();
-        // One after the other, as in RoundRobinTests: two cold starts at once can miss the database's connect timeout.
-        _replicas = [await ServiceProcess.StartAsync(_database.ConnectionString), await ServiceProcess.StartAsync(_database.ConnectionString)];
-        await NeptunRows.InsertUserAsync(_database, NeptunApiFixture.AdaId);
-        _projectId = await NeptunRows.InsertProjectAsync(_database, NeptunApiFixture.AdaId);
-        _proxy = await NginxProxy.StartAsync(_replicas);
+        _replicas = await TwoReplicas.StartAsync();
+        (_database, _projectId) = (_replicas.Database, _replicas.ProjectId);
+        _proxy = await NginxProxy.StartAsync(_replicas.Replicas);
     }
 
     [Fact]
@@ -76,7 +73,8 @@ public sealed class NginxProxyTests(ITestOutputHelper output) : IAsyncLifetime
         // Each replica's share of each surface: REST creates answer 201, native gRPC ones 200 (as do
         // gRPC's errors, counted after this). The
         // repeated key was a 201 too, so REST counts one more.
-        var (restServed, grpcServed) = await ServedAsync(Calls + 1, Calls);
+        var restServed = await _replicas.ServedAsync(Calls + 1, "http_response_status_code=\"201\"");
+        var grpcServed = await _replicas.ServedAsync(Calls, "CreateProjectChat", "http_response_status_code=\"200\"");
         Figures.Report(output, $"nginx over 2 replicas: REST {string.Join(" and ", restServed)} of {Calls + 1}, gRPC {string.Join(" and ", grpcServed)} of {Calls} creates");
         Assert.Equal(Calls + 1, restServed.Sum());
         Assert.Equal(Calls, grpcServed.Sum());
@@ -103,12 +101,10 @@ public sealed class NginxProxyTests(ITestOutputHelper output) : IAsyncLifetime
             await _proxy.DisposeAsync();
         }
 
-        foreach (var replica in _replicas)
+        if (_replicas is not null)
         {
-            await replica.DisposeAsync();
+            await _replicas.DisposeAsync();
         }
-
-        await _database.DisposeAsync();
     }
 
     // Four callers at a time.
@@ -126,26 +122,4 @@ public sealed class NginxProxyTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     private static int Id(string chat) => System.Text.Json.JsonDocument.Parse(chat).RootElement.GetProperty("chat").GetProperty("id").GetInt32();
-
-    // A replica records a request as it ends, which can be just after its client has the reply.
-    private async Task<(List<double> RestServed, List<double> GrpcServed)> ServedAsync(int restCalls, int grpcCalls)
-    {
-        var rest = new List<double>();
-        var grpc = new List<double>();
-        for (var attempt = 0; attempt < 50 && (rest.Sum() < restCalls || grpc.Sum() < grpcCalls); attempt++)
-        {
-            await Task.Delay(attempt == 0 ? 0 : 100);
-            rest.Clear();
-            grpc.Clear();
-            foreach (var replica in _replicas)
-            {
-                using var operations = new HttpClient { BaseAddress = replica.OperationsAddress };
-                var scrape = await operations.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-                rest.Add(PrometheusScrape.Sum(scrape, "http_server_request_duration_seconds_count", "http_response_status_code=\"201\""));
-                grpc.Add(PrometheusScrape.Sum(scrape, "http_server_request_duration_seconds_count", "CreateProjectChat", "http_response_status_code=\"200\""));
-            }
-        }
-
-        return (rest, grpc);
-    }
 }

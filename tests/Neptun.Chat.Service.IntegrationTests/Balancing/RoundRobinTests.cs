@@ -21,26 +21,14 @@ namespace Neptun.Chat.Service.IntegrationTests.Balancing;
 public sealed class RoundRobinTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Calls = 1000;
-    private TestDatabase _database = null!;
-    private ServiceProcess[] _replicas = [];
-    private int _projectId;
+    private TwoReplicas _replicas = null!;
 
-    // Processes, not in-process hosts: hosts in one process share their meters' listeners, so each
-    // would report the other's requests too.
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync();
-        // One after the other: two cold starts at once on a busy 2-core machine can miss the
-        // database's connect timeout while migrating.
-        _replicas = [await ServiceProcess.StartAsync(_database.ConnectionString), await ServiceProcess.StartAsync(_database.ConnectionString)];
-        await NeptunRows.InsertUserAsync(_database, NeptunApiFixture.AdaId);
-        _projectId = await NeptunRows.InsertProjectAsync(_database, NeptunApiFixture.AdaId);
-    }
+    public async Task InitializeAsync() => _replicas = await TwoReplicas.StartAsync();
 
     [Fact]
     public async Task One_round_robin_channel_spreads_1000_creates_so_that_each_replica_serves_40_to_60_percent()
     {
-        var resolver = new StaticResolverFactory(_ => _replicas.Select(replica => new BalancerAddress(replica.GrpcAddress.Host, replica.GrpcAddress.Port)).ToArray());
+        var resolver = new StaticResolverFactory(_ => _replicas.Replicas.Select(replica => new BalancerAddress(replica.GrpcAddress.Host, replica.GrpcAddress.Port)).ToArray());
         using var channel = GrpcChannel.ForAddress("static:///neptun-chat", new GrpcChannelOptions
         {
             Credentials = ChannelCredentials.Insecure,
@@ -77,39 +65,24 @@ public sealed class RoundRobinTests(ITestOutputHelper output) : IAsyncLifetime
             while (Interlocked.Increment(ref next) < Calls)
             {
                 await client.CreateProjectChatAsync(
-                    new CreateProjectChatRequest { UserId = NeptunApiFixture.AdaId, ProjectId = _projectId, Model = NeptunApiFixture.ValidModel, Name = "Balanced", RequestId = Guid.NewGuid().ToString() },
+                    new CreateProjectChatRequest { UserId = NeptunApiFixture.AdaId, ProjectId = _replicas.ProjectId, Model = NeptunApiFixture.ValidModel, Name = "Balanced", RequestId = Guid.NewGuid().ToString() },
                     cookie,
                     DateTime.UtcNow.AddSeconds(60));
             }
         })));
 
-        // A replica records a request as it ends, which can be just after its client has the reply.
-        var served = new List<double>();
-        for (var attempt = 0; attempt < 50 && served.Sum() < Calls; attempt++)
-        {
-            await Task.Delay(attempt == 0 ? 0 : 100);
-            served.Clear();
-            foreach (var replica in _replicas)
-            {
-                using var operations = new HttpClient { BaseAddress = replica.OperationsAddress };
-                var scrape = await operations.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-                served.Add(PrometheusScrape.Sum(scrape, "http_server_request_duration_seconds_count", "CreateProjectChat", "http_response_status_code=\"200\""));
-            }
-        }
-
+        var served = await _replicas.ServedAsync(Calls, "CreateProjectChat", "http_response_status_code=\"200\"");
         Figures.Report(output, $"round_robin over 2 replicas: {string.Join(" and ", served)} of {Calls} creates");
         Assert.Equal(Calls, served.Sum());
         Assert.All(served, count => Assert.InRange(count, 0.4 * Calls, 0.6 * Calls));
-        Assert.Equal(Calls, await NeptunRows.CountChatsAsync(_database));
+        Assert.Equal(Calls, await NeptunRows.CountChatsAsync(_replicas.Database));
     }
 
     public async Task DisposeAsync()
     {
-        foreach (var replica in _replicas)
+        if (_replicas is not null)
         {
-            await replica.DisposeAsync();
+            await _replicas.DisposeAsync();
         }
-
-        await _database.DisposeAsync();
     }
 }
