@@ -22,7 +22,7 @@ public static class ChatErrors
     public static ApiException Unavailable() => new(ApiErrors.Unavailable);
 
     /// <summary>How long a caller refused by a full queue is asked to wait before it tries again.</summary>
-    public static readonly TimeSpan OverloadedRetryAfter = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan OverloadedRetryAfter = TimeSpan.FromSeconds(1);
 
     /// <summary>The queue of creates is full: nothing was written; REST's Retry-After and gRPC's pushback say when to try again.</summary>
     public static ApiException Overloaded() => new(ApiErrors.Unavailable, retryAfter: OverloadedRetryAfter);

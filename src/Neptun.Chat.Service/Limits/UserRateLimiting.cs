@@ -31,21 +31,20 @@ public static class UserRateLimiting
             options.RejectionStatusCode = ApiErrors.TooManyRequests.RestStatus;
             options.OnRejected = (context, cancellationToken) => RejectAsync(context.HttpContext, context.Lease, cancellationToken);
         });
-        // One policy or the other, chosen once: without Redis each process counts on its own, as before.
+        // One window or the other, chosen once: without Redis each process counts on its own, as before.
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<UserRateLimitOptions>>((options, limits) =>
-            options.AddPolicy<int>(PolicyName, limits.Value.UsesRedis ? SharedPartition : Partition));
+        {
+            Func<HttpContext, int, RateLimitPartition<int>> perUser = limits.Value.UsesRedis ? SharedPartition : Partition;
+            options.AddPolicy<int>(PolicyName, context =>
+                context.GetSessionUser() is { } user ? perUser(context, user.Id) : RateLimitPartition.GetNoLimiter(0));
+        });
         return services;
     }
 
-    private static RateLimitPartition<int> Partition(HttpContext context)
+    private static RateLimitPartition<int> Partition(HttpContext context, int userId)
     {
-        if (context.GetSessionUser() is not { } user)
-        {
-            return RateLimitPartition.GetNoLimiter(0);
-        }
-
         var options = context.RequestServices.GetRequiredService<IOptions<UserRateLimitOptions>>().Value;
-        return RateLimitPartition.GetFixedWindowLimiter(user.Id, _ => new FixedWindowRateLimiterOptions
+        return RateLimitPartition.GetFixedWindowLimiter(userId, _ => new FixedWindowRateLimiterOptions
         {
             PermitLimit = options.PermitLimit,
             Window = TimeSpan.FromSeconds(options.WindowSeconds),
@@ -54,16 +53,8 @@ public static class UserRateLimiting
     }
 
     /// <summary>The same window for every replica, in Redis.</summary>
-    private static RateLimitPartition<int> SharedPartition(HttpContext context)
-    {
-        if (context.GetSessionUser() is not { } user)
-        {
-            return RateLimitPartition.GetNoLimiter(0);
-        }
-
-        var shared = context.RequestServices.GetRequiredService<SharedRateLimit>();
-        return RateLimitPartition.Get(user.Id, shared.CreateLimiter);
-    }
+    private static RateLimitPartition<int> SharedPartition(HttpContext context, int userId) =>
+        RateLimitPartition.Get(userId, context.RequestServices.GetRequiredService<SharedRateLimit>().CreateLimiter);
 
     // REST gets 429 with Retry-After (the REST contract middleware, outside, writes the row);
     // native gRPC gets RESOURCE_EXHAUSTED as a trailers-only response, with gRPC's retry pushback.
