@@ -65,7 +65,8 @@ public sealed class StallTests(ITestOutputHelper output)
         Assert.All(answered.Where(c => c.Status == StatusCode.Unavailable), c => Assert.False(rows.ContainsKey(c.Name), $"{c.Name} was answered 503 but is stored"));
         Assert.Contains(answered, c => c.Status == StatusCode.Unavailable);
 
-        // A deadline cancels the statement; an unanswered cancel costs up to 1 s more. The rest is
+        // A deadline cancels the statement; one the database does not give back is answered a second
+        // later (the writers' commit gate). The rest is
         // slack for scheduling on a busy 2-core machine, where test classes run side by side (seen:
         // 3.7 s at a load average of 26).
         var worst = answered.Max(c => c.Elapsed);
