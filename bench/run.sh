@@ -24,9 +24,12 @@
 # each round), BENCH_START_WARMUP_SECONDS (20, every surface once at start), BENCH_PASSES (3),
 # BENCH_SETTLE_SECONDS (1, the pause after each round's CHECKPOINT),
 # BENCH_BATCHING ("on off": which services run; --soak and --profile use the first; a third,
-# "on-unlogged", is batching on with RequestLog__SuccessSampleRate=0, for an A/B of the log line),
+# "on-unlogged", is batching on with RequestLog__SuccessSampleRate=0, for an A/B of the log line;
+# a fourth, "baseline", is batching on in the build of BENCH_BASELINE, a commit: an A/B of a code
+# change in one run, e.g. BENCH_BASELINE=HEAD with the change uncommitted, or BENCH_BASELINE=main),
 # BENCH_HISTORY_CHATS (200000), BENCH_REST_PORT (24080), BENCH_GRPC_PORT (24081),
-# BENCH_OPERATIONS_PORT (24090; the service without batching listens on these plus 2, on-unlogged plus 4).
+# BENCH_OPERATIONS_PORT (24090; the service without batching listens on these plus 2, on-unlogged
+# plus 4, baseline plus 6).
 set -Eeuo pipefail
 # A failed step must say where: several run in command substitutions, which set -e ends silently.
 trap 'echo "bench: failed at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
@@ -59,7 +62,10 @@ settle_seconds=${BENCH_SETTLE_SECONDS:-1}
 batching_modes=${BENCH_BATCHING:-"on off"}
 history_chats=${BENCH_HISTORY_CHATS:-200000}
 for batching in $batching_modes; do
-  case "$batching" in on | off | on-unlogged) ;; *) echo "bench: BENCH_BATCHING takes on, off and on-unlogged" >&2; exit 2 ;; esac
+  case "$batching" in on | off | on-unlogged) ;;
+    baseline) [ -n "${BENCH_BASELINE:-}" ] || { echo "bench: baseline needs BENCH_BASELINE (a commit)" >&2; exit 2; } ;;
+    *) echo "bench: BENCH_BATCHING takes on, off, on-unlogged and baseline" >&2; exit 2 ;;
+  esac
 done
 work=$(mktemp -d)
 declare -A service_pids=()
@@ -80,6 +86,13 @@ export NUXT_SESSION_PASSWORD
 echo "Building the service (Release) and the benchmark tools..." >&2
 dotnet publish src/Neptun.Chat.Service -c Release -o "$work/service" --nologo -v quiet >/dev/null
 dotnet build bench/Neptun.Chat.Benchmarks -c Release -o "$work/tools" --nologo -v quiet >/dev/null
+if [[ " $batching_modes " == *" baseline "* ]]; then
+  baseline_commit=$(git rev-parse --verify "${BENCH_BASELINE}^{commit}")
+  echo "Building the baseline, ${baseline_commit:0:12} (Release)..." >&2
+  mkdir "$work/baseline-src"
+  git archive "$baseline_commit" | tar -x -C "$work/baseline-src"
+  dotnet publish "$work/baseline-src/src/Neptun.Chat.Service" -c Release -o "$work/baseline" --nologo -v quiet >/dev/null
+fi
 tools() { dotnet "$work/tools/Neptun.Chat.Benchmarks.dll" "$@"; }
 
 dotnet "$work/service/Neptun.Chat.Service.dll" migrate >/dev/null
@@ -95,10 +108,10 @@ export BENCH_COOKIES="$work/cookies"
 write_pgbench_script src/Neptun.Chat.Service/Database/ChatRepository.cs "$work/create-chat.sql"
 
 # Makes the service with batching on or off (or on without success log lines) the one the load functions measure.
-use_service() { # on|off|on-unlogged
+use_service() { # on|off|on-unlogged|baseline
   service_pid=${service_pids[$1]:-}
   local offset
-  case "$1" in on) offset=0 ;; off) offset=2 ;; on-unlogged) offset=4 ;; esac
+  case "$1" in on) offset=0 ;; off) offset=2 ;; on-unlogged) offset=4 ;; baseline) offset=6 ;; esac
   rest_port=$(( ${BENCH_REST_PORT:-24080} + offset ))
   grpc_port=$(( ${BENCH_GRPC_PORT:-24081} + offset ))
   operations_port=$(( ${BENCH_OPERATIONS_PORT:-24090} + offset ))
@@ -109,11 +122,11 @@ use_service() { # on|off|on-unlogged
 # it is lifted here, since the benchmark measures what a create costs, not the limiter.
 # Also records the time from exec to ready and to the first 201, and the RSS then.
 services_file="$work/services.tsv"
-start_service() { # on|off|on-unlogged
+start_service() { # on|off|on-unlogged|baseline
   use_service "$1"
   local started ready created
   started=$(now_ms)
-  (cd "$work/service" \
+  (cd "$work/$([ "$1" = baseline ] && echo baseline || echo service)" \
     && if [ "$1" = on-unlogged ]; then export RequestLog__SuccessSampleRate=0; fi \
     && RateLimiting__PermitLimit=1000000000 \
        Database__MaxBatchSize="$([ "$1" = off ] && echo 1 || echo "${Database__MaxBatchSize:-64}")" \

@@ -38,12 +38,9 @@ app.MigrateDatabaseIfAsked();
 app.UseMiddleware<RequestLogMiddleware>();
 // Probes and metrics answer on the operations port only, and nothing else does there (404).
 app.UseOperationsPort();
-// Drops header names gRPC metadata cannot hold, before gRPC reads headers as metadata and throws.
-app.UseMiddleware<MetadataHeaderFilterMiddleware>();
-// Native gRPC: gRPC's own message limit (RESOURCE_EXHAUSTED) in place of Kestrel's body limit.
-app.UseMiddleware<GrpcMessageLimitMiddleware>();
-// Reads the session once, for the rate limiter, the session interceptor and the REST contract.
-app.UseMiddleware<SessionMiddleware>();
+// Readies a gRPC call before anything reads it: drops header names gRPC metadata cannot hold,
+// gives native gRPC its own message limit, and reads the session once for the steps below.
+app.UseMiddleware<GrpcCallMiddleware>();
 // The web app's REST contract: 413 before anything parses the body, 415, 201, and the error
 // table's body in place of transcoding's.
 app.UseMiddleware<RestContractMiddleware>();

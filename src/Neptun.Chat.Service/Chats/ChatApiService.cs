@@ -2,8 +2,8 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Database;
+using Neptun.Chat.Service.GrpcCalls;
 using Neptun.Chat.Service.Idempotency;
-using Neptun.Chat.Service.Session;
 using Neptun.Chat.V1;
 using Npgsql;
 

@@ -1,5 +1,5 @@
+using Neptun.Chat.Service.GrpcCalls;
 using Neptun.Chat.Service.Limits;
-using Neptun.Chat.Service.Session;
 
 namespace Neptun.Chat.Service.Chats;
 

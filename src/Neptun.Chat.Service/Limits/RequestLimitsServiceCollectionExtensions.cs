@@ -14,7 +14,7 @@ public static class RequestLimitsServiceCollectionExtensions
     /// rate limit. The body limit is one setting, <c>Kestrel:Limits:MaxRequestBodySize</c>, enforced
     /// once per request: by Kestrel for REST and every other route (the REST contract answers its
     /// refusal with the web app's 413), and by gRPC, per message, for native calls, which
-    /// <c>GrpcMessageLimitMiddleware</c> lets past Kestrel's count.
+    /// <c>GrpcCallMiddleware</c> lets past Kestrel's count.
     /// </summary>
     public static IServiceCollection AddNeptunRequestLimits(this IServiceCollection services)
     {

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using Neptun.Chat.Service.Errors;
 using Neptun.Chat.Service.GrpcCalls;
-using Neptun.Chat.Service.Session;
 
 namespace Neptun.Chat.Service.Rest;
 
@@ -82,7 +81,7 @@ public sealed class RestContractMiddleware(RequestDelegate next, ILogger<RestCon
     private Task WriteErrorAsync(HttpContext context, int status)
     {
         // The service, its interceptors or the rate limiter refused the call, with a row and its fields.
-        if (context.Features.Get<NeptunRequestFeature>()?.Refusal is { } thrown)
+        if (context.Features.Get<GrpcCallFeature>()?.Refusal is { } thrown)
         {
             if (thrown.RetryAfter is { } wait)
             {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Neptun.Chat.Service.GrpcCalls;
 using Neptun.Session;
 
 namespace Neptun.Chat.Service.Session;

@@ -1,6 +1,8 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
-using Neptun.Chat.Service.Session;
+using Neptun.Chat.Service.GrpcCalls;
 
 namespace Neptun.Chat.Service.Telemetry;
 
@@ -50,4 +52,64 @@ public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLo
     // A native gRPC call answers HTTP 200 whatever its outcome: its trailers tell.
     private static bool IsSuccess(int statusCode, string? grpcStatus) =>
         statusCode is >= 200 and < 300 && grpcStatus is null or "0";
+}
+
+/// <summary>
+/// Decides whether a successful request gets its log line. The decision is taken from the trace
+/// id, not at random, so that it is the same for a trace wherever it is taken: a trace continued
+/// from a caller is logged by every replica alike, and a sampled line can be followed to its trace.
+/// </summary>
+public sealed class SuccessLogSampler
+{
+    // W3C Trace Context: the rightmost 7 bytes of a trace id are random.
+    private const int RandomBits = 56;
+    private const ulong RandomMask = (1UL << RandomBits) - 1;
+
+    private readonly double _rate;
+    private readonly ulong _threshold;
+
+    public SuccessLogSampler(double rate)
+    {
+        _rate = rate;
+        _threshold = (ulong)(rate * (1UL << RandomBits));
+    }
+
+    public bool ShouldLog(Activity? activity)
+    {
+        if (_rate >= 1)
+        {
+            return true;
+        }
+
+        if (activity is null)
+        {
+            // No trace to follow (no listener made one): fall back on chance at the same rate.
+            return Random.Shared.NextDouble() < _rate;
+        }
+
+        Span<byte> traceId = stackalloc byte[16];
+        activity.TraceId.CopyTo(traceId);
+        return (BinaryPrimitives.ReadUInt64BigEndian(traceId[8..]) & RandomMask) < _threshold;
+    }
+}
+
+/// <summary>The grpc-status a native call ended with, for the request log and the request span.</summary>
+public static class GrpcResponseStatus
+{
+    private const string HeaderName = "grpc-status";
+
+    /// <summary>
+    /// The status from the trailers, or from the headers of a trailers-only response (a call that
+    /// failed before it wrote a message); null for anything that is not a native gRPC reply.
+    /// </summary>
+    public static string? Read(HttpContext context)
+    {
+        var trailers = context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers;
+        if (trailers is not null && trailers.TryGetValue(HeaderName, out var status))
+        {
+            return status.ToString();
+        }
+
+        return context.Response.Headers.TryGetValue(HeaderName, out status) ? status.ToString() : null;
+    }
 }
