@@ -12,8 +12,10 @@ internal static class SessionJson
     private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <param name="maxAgeMilliseconds">null when no maximum age applies, as in h3 without maxAge.</param>
-    public static SessionReadResult Read(ReadOnlySpan<byte> json, long nowMilliseconds, long? maxAgeMilliseconds)
+    /// <param name="validBefore">For a session with a user: the first moment (Unix ms) its age rejects it.</param>
+    public static SessionReadResult Read(ReadOnlySpan<byte> json, long nowMilliseconds, long? maxAgeMilliseconds, out long validBefore)
     {
+        validBefore = long.MaxValue;
         Fields fields = default;
         fields.EmailStart = -1;
 
@@ -41,6 +43,12 @@ internal static class SessionJson
         if (fields.UserId == 0)
         {
             return SessionReadResult.Rejected(SessionRejection.NoUser);
+        }
+
+        if (maxAgeMilliseconds is long limit)
+        {
+            // Too old once now - createdAt > limit; now is whole milliseconds.
+            validBefore = (long)Math.Floor(fields.CreatedAt!.Value + limit) + 1;
         }
 
         return new SessionReadResult(new SessionUser(fields.UserId, ReadEmail(json, fields.EmailStart)), SessionRejection.None);

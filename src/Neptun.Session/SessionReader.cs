@@ -19,6 +19,7 @@ public sealed class SessionReader
     private readonly Dictionary<string, byte[]>.AlternateLookup<ReadOnlySpan<char>> _passwordsById;
     private readonly long? _maxAgeMilliseconds;
     private readonly TimeProvider _timeProvider;
+    private readonly SessionCache _opened = new();
 
     public SessionReader(SessionReaderOptions options, TimeProvider timeProvider)
     {
@@ -90,7 +91,13 @@ public sealed class SessionReader
         }
     }
 
-    /// <summary>Checks in iron's order: shape, expiration, password id, MAC, and only then decrypts.</summary>
+    /// <summary>How many opened seals the reader keeps now (for tests).</summary>
+    internal int CachedSeals => _opened.Count;
+
+    /// <summary>
+    /// Checks in iron's order: shape, expiration, password id, MAC, and only then decrypts. A seal
+    /// that opened to a user before, and is still valid, is answered from memory (<see cref="SessionCache"/>).
+    /// </summary>
     public SessionReadResult Unseal(ReadOnlySpan<char> seal)
     {
         if (seal.IsEmpty)
@@ -108,7 +115,13 @@ public sealed class SessionReader
         }
 
         long now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        if (_opened.TryGet(seal, now, out SessionUser known))
+        {
+            return new SessionReadResult(known, SessionRejection.None);
+        }
+
         ReadOnlySpan<char> expiration = seal[parts[5]];
+        long sealValidBefore = long.MaxValue;
         if (!expiration.IsEmpty)
         {
             if (!IronFormat.TryParseExpiration(expiration, out long expiresAt))
@@ -120,6 +133,8 @@ public sealed class SessionReader
             {
                 return SessionReadResult.Rejected(SessionRejection.Expired);
             }
+
+            sealValidBefore = expiresAt + IronFormat.ClockSkewMilliseconds;
         }
 
         if (!TryGetPassword(seal[parts[1]], out byte[]? password))
@@ -134,7 +149,13 @@ public sealed class SessionReader
             return SessionReadResult.Rejected(SessionRejection.BadMac);
         }
 
-        return Open(password, seal[parts[2]], seal[parts[3]], seal[parts[4]], now);
+        SessionReadResult result = Open(password, seal[parts[2]], seal[parts[3]], seal[parts[4]], now, out long ageValidBefore);
+        if (result.User is SessionUser user)
+        {
+            _opened.Add(seal, user, Math.Min(sealValidBefore, ageValidBefore));
+        }
+
+        return result;
     }
 
     private bool TryGetPassword(ReadOnlySpan<char> passwordId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? password)
@@ -150,8 +171,9 @@ public sealed class SessionReader
 
     // Past the MAC the seal is our own server's, so a failure here means a broken sealer or a wrong password under
     // the right id, not an attacker: Undecryptable.
-    private SessionReadResult Open(byte[] password, ReadOnlySpan<char> salt, ReadOnlySpan<char> ivText, ReadOnlySpan<char> cipherText, long now)
+    private SessionReadResult Open(byte[] password, ReadOnlySpan<char> salt, ReadOnlySpan<char> ivText, ReadOnlySpan<char> cipherText, long now, out long validBefore)
     {
+        validBefore = long.MaxValue;
         Span<byte> iv = stackalloc byte[IronCrypto.IvBytes];
         if (!TryDecodeBase64Url(ivText, iv, out int ivLength) || ivLength != IronCrypto.IvBytes)
         {
@@ -176,7 +198,7 @@ public sealed class SessionReader
                 return SessionReadResult.Rejected(SessionRejection.Undecryptable);
             }
 
-            return SessionJson.Read(plaintext[..plainLength], now, _maxAgeMilliseconds);
+            return SessionJson.Read(plaintext[..plainLength], now, _maxAgeMilliseconds, out validBefore);
         }
         finally
         {
