@@ -11,6 +11,10 @@ public static class TelemetryExtensions
 {
     public const string MetricsPath = "/metrics";
 
+    // OpenTelemetry's standard variables (also read as configuration keys).
+    private const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    private const string SamplerVariable = "OTEL_TRACES_SAMPLER";
+
     /// <summary>
     /// The request log's options; OpenTelemetry traces (ASP.NET Core with gRPC's tags, Npgsql) and
     /// metrics (requests, latency, the connection pool) for Prometheus; OTLP export only when
@@ -23,6 +27,7 @@ public static class TelemetryExtensions
             .BindConfiguration(RequestLogOptions.SectionName)
             .Validate(options => RequestLogOptions.IsValidRate(options.SuccessSampleRate), "RequestLog:SuccessSampleRate must be from 0 to 1.")
             .ValidateOnStart();
+        var exportsToOtlp = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]);
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(ServiceIdentity.Name))
             .WithTracing(tracing => tracing
@@ -31,7 +36,8 @@ public static class TelemetryExtensions
                     options.Filter = context => !IsOperationalPath(context.Request.Path);
                     options.EnrichWithHttpResponse = GrpcSpanTags.Enrich;
                 })
-                .AddNpgsql())
+                .AddNpgsql()
+                .DropSpansUnlessReceived(exportsToOtlp))
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddNpgsqlInstrumentation()
@@ -39,13 +45,29 @@ public static class TelemetryExtensions
                 .AddPrometheusExporter());
 
         // Without an endpoint the exporter would try localhost:4317 and log failures forever.
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (exportsToOtlp)
         {
             telemetry.UseOtlpExporter();
         }
 
         return builder;
     }
+
+    /// <summary>
+    /// Spans nobody receives are not recorded: without an OTLP endpoint (or a sampler of the
+    /// operator's own, OTEL_TRACES_SAMPLER) every span is dropped, yet still created, so that log
+    /// lines keep their TraceId and a caller's trace context still flows through. Recording them
+    /// cost every request its span's tags and the database statement's.
+    /// </summary>
+    private static TracerProviderBuilder DropSpansUnlessReceived(this TracerProviderBuilder tracing, bool exportsToOtlp) =>
+        exportsToOtlp ? tracing : tracing.ConfigureServices(services => services.ConfigureOpenTelemetryTracerProvider((provider, builder) =>
+        {
+            // Read once the configuration is complete, which a host under test adds to last.
+            if (string.IsNullOrWhiteSpace(provider.GetRequiredService<IConfiguration>()[SamplerVariable]))
+            {
+                builder.SetSampler(new AlwaysOffSampler());
+            }
+        }));
 
     /// <summary>The Prometheus scrape endpoint, on the operations port.</summary>
     public static WebApplication MapNeptunMetrics(this WebApplication app)

@@ -10,6 +10,7 @@ using StatusCode = Grpc.Core.StatusCode;
 namespace Neptun.Chat.Service.IntegrationTests.Telemetry;
 
 /// <summary>The service's own OpenTelemetry pipeline, read back through an in-memory exporter.</summary>
+[Collection(TracingCollection.Name)]
 public sealed class TracingTests : IAsyncLifetime
 {
     private readonly List<Activity> _spans = [];
@@ -20,7 +21,9 @@ public sealed class TracingTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync();
-        _factory = new ChatServiceFactory(_database.ConnectionString)
+        // Spans are recorded when someone receives them: here the in-memory exporter, which the
+        // service cannot see, so the sampler is named as an operator with a collector of their own would.
+        _factory = new ChatServiceFactory(_database.ConnectionString, new Dictionary<string, string?> { ["OTEL_TRACES_SAMPLER"] = "always_on" })
         {
             TestServices = services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans)),
         };
@@ -36,8 +39,7 @@ public sealed class TracingTests : IAsyncLifetime
         // caller that propagates W3C trace context would.
         var traceId = ActivityTraceId.CreateRandom();
         using var rest = _factory.CreateClient();
-        using var request = ChatRequests.Create(NeptunApiFixture.AdaId, _projectId, Sessions.CookieFor(NeptunApiFixture.AdaId), JsonSerializer.Serialize(new { model = NeptunApiFixture.ValidModel, name = "Traced chat" }));
-        request.Headers.Add("traceparent", $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        using var request = TracedCreate(traceId, _projectId, "Traced chat");
 
         using var response = await rest.SendAsync(request);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
@@ -71,6 +73,14 @@ public sealed class TracingTests : IAsyncLifetime
         var server = Assert.Single(await WaitForTraceAsync(traceId), span => span.Kind == ActivityKind.Server);
         Assert.Equal("CreateProjectChat", server.GetTagItem("rpc.method"));
         Assert.Equal((int)StatusCode.Unauthenticated, server.GetTagItem("rpc.grpc.status_code"));
+    }
+
+    /// <summary>A REST create in a trace of its own, sampled, as a caller propagating W3C trace context sends it.</summary>
+    internal static HttpRequestMessage TracedCreate(ActivityTraceId traceId, int projectId, string name)
+    {
+        var request = ChatRequests.Create(NeptunApiFixture.AdaId, projectId, Sessions.CookieFor(NeptunApiFixture.AdaId), JsonSerializer.Serialize(new { model = NeptunApiFixture.ValidModel, name }));
+        request.Headers.Add("traceparent", $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        return request;
     }
 
     private static string QueryText(Activity span) =>
