@@ -36,6 +36,9 @@ public sealed class ChatServiceFactory(string databaseConnectionString, IReadOnl
         // A free port, since tests on real sockets bind it (TestServer ignores it, but the service reads its port).
         builder.UseSetting(OperationsPort.UrlKey, $"http://127.0.0.1:{TestPorts.Next()}");
 
+        // Tests read the request lines of successful calls too; the sampling tests set their own rate.
+        builder.UseSetting("RequestLog:SuccessSampleRate", "1");
+
         // Tests send far more than a user's default budget; the rate limit tests set their own.
         builder.UseSetting("RateLimiting:PermitLimit", "1000000");
 

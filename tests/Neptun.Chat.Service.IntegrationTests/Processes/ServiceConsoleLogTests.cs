@@ -35,7 +35,12 @@ public sealed class ServiceConsoleLogTests : IAsyncLifetime
     [Fact]
     public async Task A_request_line_is_on_standard_output_when_the_request_ends_as_json_with_the_trace_id()
     {
-        _service = await ServiceProcess.StartAsync(_database.ConnectionString, new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" });
+        _service = await ServiceProcess.StartAsync(_database.ConnectionString, new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            // Every success logged, not one in a hundred as by default: this one must be.
+            ["RequestLog__SuccessSampleRate"] = "1",
+        });
         await NeptunRows.InsertUserAsync(_database, NeptunApiFixture.AdaId);
         var projectId = await NeptunRows.InsertProjectAsync(_database, NeptunApiFixture.AdaId);
         var traceId = ActivityTraceId.CreateRandom().ToHexString();
