@@ -42,7 +42,9 @@ public sealed class ChatApiService(
         }
 
         var bodyViolations = CreateProjectChatValidator.ValidateBody(request);
-        if (!RequestIds.TryRead(request, context.RequestHeaders, out var requestId))
+        // From the HTTP headers, which carry native gRPC metadata too: reading gRPC's RequestHeaders
+        // would copy every header of the request into a Metadata list first.
+        if (!RequestIds.TryRead(request, context.GetHttpContext().Request.Headers[RequestIds.HeaderName], out var requestId))
         {
             bodyViolations.Add(CreateProjectChatValidator.InvalidRequestId());
         }
@@ -102,6 +104,12 @@ public sealed class ChatApiService(
 
     private async ValueTask<bool> IsKnownModelAsync(string model, Deadline deadline, CancellationToken callerGone)
     {
+        // Almost every create names a model already known: no timer, no lookup.
+        if (models.IsKnownWithoutLookup(model))
+        {
+            return true;
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(callerGone);
         timeout.CancelAfter(deadline.Remaining);
         try

@@ -26,6 +26,9 @@ public sealed class AiModelCatalog(NpgsqlDataSource dataSource, IOptions<Databas
     private volatile FrozenSet<string>? _models;
     private long _lastRefreshTimestamp;
 
+    /// <summary>True when the model is known from the last read of the enum; false says nothing.</summary>
+    public bool IsKnownWithoutLookup(string model) => _models?.Contains(model) == true;
+
     public async ValueTask<bool> IsKnownAsync(string model, CancellationToken cancellationToken)
     {
         var models = _models;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using Grpc.Core;
+using Microsoft.Extensions.Primitives;
 using Neptun.Chat.V1;
 
 namespace Neptun.Chat.Service.Idempotency;
@@ -15,14 +15,13 @@ public static class RequestIds
 {
     public const string HeaderName = "Idempotency-Key";
 
-    // gRPC metadata holds header names in lower case.
-    private static readonly string MetadataKey = HeaderName.ToLowerInvariant();
-
-    /// <summary>False when an id is given but is not a UUID, or when the field and the header disagree.</summary>
-    public static bool TryRead(CreateProjectChatRequest request, Metadata headers, out Guid? requestId)
+    /// <summary>
+    /// False when an id is given but is not a UUID, or when the field and the <see cref="HeaderName"/>
+    /// header (<paramref name="header"/>: its values, none when absent) disagree.
+    /// </summary>
+    public static bool TryRead(CreateProjectChatRequest request, StringValues header, out Guid? requestId)
     {
         requestId = null;
-        var header = headers.GetValue(MetadataKey);
         Guid? fromBody = null;
         Guid? fromHeader = null;
         if (request.RequestId.Length > 0)
@@ -35,9 +34,14 @@ public static class RequestIds
             fromBody = id;
         }
 
-        if (header is not null)
+        if (header.Count > 1)
         {
-            if (!TryParse(Unquote(header.Trim()), out var id))
+            return false;
+        }
+
+        if (header.Count == 1)
+        {
+            if (!TryParse(Unquote(header[0]!.Trim()), out var id))
             {
                 return false;
             }
