@@ -69,10 +69,11 @@ first_create() {
   [ "$status" = 201 ] || { echo "bench: the first create answered $status, not 201" >&2; exit 1; }
 }
 
-# A fair round: whatever the earlier rounds wrote is checkpointed first, and the server is left a
-# moment to go quiet, so that no round pays for another's writes. Every surface gets it alike.
+# A fair round: whatever the earlier rounds wrote is vacuumed (autovacuum is off for the tables the
+# rounds write, bench/grow.sql) and checkpointed first, and the server is left a moment to go quiet,
+# so that no round pays for another's writes. Every surface gets it alike.
 settle() {
-  psql -q -c CHECKPOINT
+  psql -q -c "VACUUM public.chat_conversation, public.project_chat_conversation, neptun_chat_service.idempotency_key" -c CHECKPOINT
   sleep "$settle_seconds"
 }
 

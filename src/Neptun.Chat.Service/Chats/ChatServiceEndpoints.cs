@@ -12,6 +12,8 @@ public static class ChatServiceEndpoints
     public static IServiceCollection AddNeptunChatService(this IServiceCollection services)
     {
         services.AddGrpc().AddServiceOptions<ChatApiService>(options => options.Interceptors.Add<SessionInterceptor>());
+        // One instance for every call, rather than one built per call: it keeps no state of a call's.
+        services.AddSingleton<ChatApiService>();
         services.AddSingleton<DatabaseFailures>();
         services.AddSingleton<ChatCreateMetrics>();
         services.AddSingleton<ChatCreateQueue>();

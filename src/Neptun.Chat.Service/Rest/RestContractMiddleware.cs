@@ -25,7 +25,7 @@ public sealed class RestContractMiddleware(RequestDelegate next, ILogger<RestCon
             return;
         }
 
-        if (!await BufferBodyWithinLimitAsync(context))
+        if (!await BodyWithinLimitAsync(context))
         {
             await RestErrorBody.WriteAsync(context.Response, ApiErrors.PayloadTooLarge);
             return;
@@ -106,12 +106,18 @@ public sealed class RestContractMiddleware(RequestDelegate next, ILogger<RestCon
 
     /// <summary>
     /// False when Kestrel refuses the body as over its limit: by its Content-Length, unread, or
-    /// else once the limit is passed. The body is read here, before transcoding, because
-    /// transcoding would report an over-long chunked body as bad JSON.
+    /// else once the limit is passed. A body without a length is read here, before transcoding,
+    /// because transcoding would report an over-long chunked body as bad JSON; one whose length is
+    /// within the limit is left to transcoding as it is.
     /// </summary>
-    private static async Task<bool> BufferBodyWithinLimitAsync(HttpContext context)
+    private static async Task<bool> BodyWithinLimitAsync(HttpContext context)
     {
         var request = context.Request;
+        if (request.ContentLength is { } length)
+        {
+            return context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize is not { } limit || length <= limit;
+        }
+
         var buffer = new MemoryStream();
         context.Response.RegisterForDispose(buffer);
         try
