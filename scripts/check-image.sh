@@ -11,37 +11,12 @@
 # errtrace (-E): a failure inside a function, too, ends in fail() with the tools' last words.
 set -eEuo pipefail
 cd "$(dirname "$0")/.."
-. scripts/lib/postgres.sh
-. scripts/lib/standin-images.sh
+readonly check_name=check-image
+. scripts/lib/container-checks.sh
 
 readonly image=localhost/neptun-chat:image-check
 log=
-
-say() { echo "check-image: $*"; }
-fail() {
-  # What the tools said last is the useful part.
-  if [ -s "$log" ]; then echo "--- last tool output:" >&2; tail -n 40 "$log" >&2; fi
-  echo "check-image: FAILED: $*" >&2
-  exit 1
-}
 trap 'fail "at line $LINENO"' ERR
-
-cannot_run() { # REASON [WHAT TO DO]
-  if [ "${CI:-}" = true ]; then
-    fail "the image cannot be checked here: $1 (CI must run the image check)"
-  fi
-  cat >&2 <<SKIP
-
-  ######################################################################################
-  check-image: SKIPPED, the container image was NOT built or run:
-    $1
-${2:-}
-  (On CI, CI=true, this is a failure.)
-  ######################################################################################
-
-SKIP
-  exit 77 # "skipped", as automake's test harness has it; scripts/test.sh counts it as neither
-}
 
 # The image is migrated and run against a PostgreSQL given the libpq way; scripts/test.sh passes
 # its throwaway cluster. Said up front: without it the script would only fail half-way.
@@ -57,40 +32,10 @@ if [ ${#missing_variables[@]} -gt 0 ]; then
   exit 2
 fi
 
-# Each command is its package's name.
-missing=()
-for command_name in podman runc debootstrap curl; do
-  has_debian_command "$command_name" || missing+=("$command_name")
-done
-if [ "$(id -u)" -ne 0 ]; then
-  install_line=
-  if [ ${#missing[@]} -gt 0 ]; then install_line="      sudo apt-get install -y ${missing[*]}"$'\n'; fi
-  cannot_run "not root (building the stand-in base images with debootstrap, and rootful podman, need root)" \
-    "  To check the image, as root:
-${install_line}      sudo env \"PATH=\$PATH\" pg_virtualenv -t scripts/check-image.sh"
-fi
-# One apt-get update and install for whatever is missing.
-if [ ${#missing[@]} -gt 0 ]; then install_debian_packages "${missing[*]}" "${missing[@]}"; fi
-
-# podman's settings for this machine kind, in a file of our own so that a user's or the system's
-# containers.conf stays untouched; a CONTAINERS_CONF already set is the user's choice and is kept.
-# crun refuses here (cgroups in hybrid mode), runc works; containers may not raise rlimits.
-if [ -z "${CONTAINERS_CONF:-}" ]; then
-  conf_dir="${XDG_CACHE_HOME:-$HOME/.cache}/neptun-chat/check-image"
-  mkdir -p "$conf_dir"
-  cat > "$conf_dir/containers.conf" <<'CONF'
-[containers]
-default_ulimits = []
-
-[engine]
-cgroup_manager = "cgroupfs"
-runtime = "runc"
-CONF
-  export CONTAINERS_CONF="$conf_dir/containers.conf"
-fi
-if ! podman_info=$(podman info --format '{{.Host.OCIRuntime.Name}}' 2>&1); then
-  cannot_run "podman info fails: $(echo "$podman_info" | tail -n 1)"
-fi
+as_root_with "building the stand-in base images with debootstrap, and rootful podman, need root" \
+  "To check the image, as root:" "sudo env \"PATH=\$PATH\" pg_virtualenv -t scripts/check-image.sh" \
+  podman runc debootstrap curl
+use_own_containers_conf
 
 work=$(mktemp -d)
 log="$work/tools.log"
@@ -103,8 +48,6 @@ cleanup() {
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
-
-step() { say "$* (at ${SECONDS}s)"; }
 
 # The stand-ins are built from Debian bookworm packages (libicu72, libssl3, ...) fetched through a
 # bookworm source of this machine's apt. Without one (Ubuntu, another Debian release) they cannot
@@ -209,24 +152,13 @@ status=$(curl -sS -o "$work/created.json" -w '%{http_code}' -X POST \
   -d '{"model": "google/gemma-2-27b-it", "name": "Image check"}')
 [ "$status" = 201 ] || container_failed "POST .../chats answered $status: $(head -c 300 "$work/created.json")"
 
-# grpc.health.v1.Health/Check over real HTTP/2 with curl (no grpcurl in Debian): a gRPC message is
-# a 5-byte prefix (no compression, big-endian length) and the protobuf; HealthCheckRequest.service
-# is field 1, HealthCheckResponse SERVING is field 1 = 1, i.e. the reply 00 00000002 08 01.
-byte() { printf "\\x$(printf %02x "$1")"; }
-grpc_health() { # SERVICE_NAME (shorter than 126 bytes)
-  local name=$1
-  {
-    if [ -n "$name" ]; then
-      printf '\x00\x00\x00\x00'; byte $((2 + ${#name})); printf '\x0a'; byte "${#name}"; printf '%s' "$name"
-    else
-      printf '\x00\x00\x00\x00\x00'
-    fi
-  } > "$work/health-request"
-  curl -sS --http2-prior-knowledge -X POST -H 'Content-Type: application/grpc' -H 'TE: trailers' \
-    --data-binary @"$work/health-request" -D "$work/health-headers" -o "$work/health-reply" \
-    "http://127.0.0.1:$grpc_port/grpc.health.v1.Health/Check"
-  grep -qi '^grpc-status: *0' "$work/health-headers" || return 1
-  [ "$(od -An -tx1 "$work/health-reply" | tr -d ' \n')" = 00000000020801 ]
+# grpc.health.v1.Health/Check: HealthCheckRequest.service is field 1, and HealthCheckResponse
+# SERVING is field 1 = 1, i.e. the reply 00 00000002 08 01.
+grpc_health() { # SERVICE_NAME
+  if [ -n "$1" ]; then protobuf_string 1 "$1"; fi > "$work/health-request"
+  grpc_post "http://127.0.0.1:$grpc_port/grpc.health.v1.Health/Check" "$work/health-request" "$work/health"
+  [ "$(grpc_status "$work/health.headers")" = 0 ] || return 1
+  [ "$(od -An -tx1 "$work/health.reply" | tr -d ' \n')" = 00000000020801 ]
 }
 step "grpc.health.v1.Health SERVING over gRPC, for the whole server, ChatService and liveness"
 for health_service in "" neptun.chat.v1.ChatService liveness; do

@@ -86,26 +86,36 @@ dotnet test Neptun.Grpc.sln --configuration Release "$@" 2>&1 | tee "$log" || st
 
 sort "$NEPTUN_FIGURES_FILE"
 
-# The container image, built and run against this cluster (docs/container.md). It counts as one
-# test in the closing line. A filtered run (any arguments) leaves it out unless NEPTUN_IMAGE_CHECK=1.
-image_check=
-if [ $# -eq 0 ] || [ "${NEPTUN_IMAGE_CHECK:-}" = 1 ]; then
-  image_status=0
-  scripts/check-image.sh || image_status=$?
-  case $image_status in
-    0) image_check=passed ;;
-    77) image_check=skipped ;; # podman cannot run here and this is not CI: it said so loudly
-    *) image_check=failed; status=1 ;;
+# The container image, built and run against this cluster, then docker-compose.yml with that image
+# (docs/container.md). Each counts as one test in the closing line. A filtered run (any arguments)
+# leaves both out unless NEPTUN_IMAGE_CHECK=1.
+container_checks=()
+run_container_check() { # SCRIPT
+  local check_status=0
+  "$1" || check_status=$?
+  case $check_status in
+    0) container_checks+=(passed) ;;
+    77) container_checks+=(skipped) ;; # podman cannot run here and this is not CI: it said so loudly
+    *) container_checks+=(failed); status=1 ;;
   esac
+  return "$check_status"
+}
+if [ $# -eq 0 ] || [ "${NEPTUN_IMAGE_CHECK:-}" = 1 ]; then
+  # The compose check runs the image the image check built, so only after it passed.
+  if run_container_check scripts/check-image.sh; then
+    run_container_check scripts/check-compose.sh || true
+  else
+    echo "check-compose: left out, since the image check did not pass"
+  fi
 else
-  echo "check-image: left out of a filtered run (NEPTUN_IMAGE_CHECK=1 runs it too)"
+  echo "check-image, check-compose: left out of a filtered run (NEPTUN_IMAGE_CHECK=1 runs them too)"
 fi
 
 # dotnet test prints one summary per test project: "Passed!  - Failed: 0, Passed: 12, ...,
 # Duration: 1 s - Neptun.Chat.Service.UnitTests.dll"; each project's line is repeated here, so the
 # unit tests' time stays visible, then the closing line adds them up.
 grep -E '(Passed|Failed)!  *- *Failed:' "$log" || true
-counts=$(awk -v image_check="$image_check" '
+counts=$(awk -v container_checks="${container_checks[*]}" '
   /(Passed|Failed)!  *- *Failed:/ {
     for (i = 1; i <= NF; i++) {
       if ($i == "Failed:") { gsub(",", "", $(i+1)); failed += $(i+1) }
@@ -115,8 +125,11 @@ counts=$(awk -v image_check="$image_check" '
   }
   END {
     if (projects == 0) { failed = failed + 1 }
-    if (image_check == "passed") { passed++ }
-    if (image_check == "failed") { failed++ }
+    n = split(container_checks, outcome, " ")
+    for (i = 1; i <= n; i++) {
+      if (outcome[i] == "passed") { passed++ }
+      if (outcome[i] == "failed") { failed++ }
+    }
     printf "%d %d\n", passed, failed
   }' "$log")
 closing_line ${counts% *} ${counts#* }
