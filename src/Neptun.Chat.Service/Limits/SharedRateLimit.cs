@@ -123,10 +123,10 @@ public sealed class SharedRateLimit : IHostedService, IDisposable
                 return lease;
             }
 
-            // The library gives the window's end (Unix milliseconds); the pushback is the time left
+            // The library gives the window's end in Unix seconds; the pushback is the time left
             // until then, which the rejection rounds up to whole seconds.
             var retryAfter = lease.TryGetMetadata(RateLimitMetadataName.Reset, out var reset)
-                ? TimeSpan.FromMilliseconds(Math.Max(0, reset - owner._time.GetUtcNow().ToUnixTimeMilliseconds()))
+                ? TimeSpan.FromSeconds(Math.Max(0, reset - owner._time.GetUtcNow().ToUnixTimeSeconds()))
                 : TimeSpan.FromSeconds(owner._options.WindowSeconds);
             lease.Dispose();
             return new Lease(false, retryAfter);
