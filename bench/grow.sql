@@ -14,7 +14,7 @@ VACUUM ANALYZE;
 
 -- Autovacuum would start in whichever round crossed its threshold (a fifth of the table's rows
 -- inserted since the last run), and its CPU would count as that round's: each round instead starts
--- from a VACUUM of what the earlier ones wrote (settle, bench/lib/measure.sh).
+-- from this history again, vacuumed (bench/reset.sql).
 ALTER TABLE public.chat_conversation SET (autovacuum_enabled = off);
 ALTER TABLE public.project_chat_conversation SET (autovacuum_enabled = off);
 ALTER TABLE neptun_chat_service.idempotency_key SET (autovacuum_enabled = off);

@@ -101,6 +101,8 @@ dotnet "$work/service/Neptun.Chat.Service.dll" migrate >/dev/null
 psql -q -v ON_ERROR_STOP=1 -f bench/seed.sql >/dev/null
 echo "Growing the history to $history_chats chats and analysing it..." >&2
 psql -q -v ON_ERROR_STOP=1 -v target="$history_chats" -f bench/grow.sql >/dev/null
+# Every round starts from this history (settle): what rounds add is deleted again.
+last_history_chat=$(psql -Atc "SELECT max(id) FROM public.chat_conversation")
 # The checkpointer lives as long as the server, and its parent is the postmaster (field 4 of /proc/PID/stat).
 postmaster_pid=$(awk '{ sub(/^.*\) /, ""); print $2 }' \
   "/proc/$(psql -Atc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")/stat" 2>/dev/null) \
@@ -228,6 +230,7 @@ done
 if [ "$mode" = --all ]; then
   echo "Growing the database to 1,000,000 chats..." >&2
   psql -q -v ON_ERROR_STOP=1 -v target=1000000 -f bench/grow.sql >/dev/null
+  last_history_chat=$(psql -Atc "SELECT max(id) FROM public.chat_conversation")
   for c in 16 64; do
     round "$c" "$(( $(psql -Atc "SELECT count(*) FROM public.chat_conversation") / 1000 ))k"
   done

@@ -69,11 +69,12 @@ first_create() {
   [ "$status" = 201 ] || { echo "bench: the first create answered $status, not 201" >&2; exit 1; }
 }
 
-# A fair round: whatever the earlier rounds wrote is vacuumed (autovacuum is off for the tables the
-# rounds write, bench/grow.sql) and checkpointed first, and the server is left a moment to go quiet,
-# so that no round pays for another's writes. Every surface gets it alike.
+# A fair round starts from the same database as every other: what the earlier rounds and the
+# warm-up wrote is deleted (bench/reset.sql: back to the grown history), vacuumed (autovacuum is off
+# for those tables, bench/grow.sql) and checkpointed, and the server is left a moment to go quiet.
+# Every surface gets it alike.
 settle() {
-  psql -q -c "VACUUM public.chat_conversation, public.project_chat_conversation, neptun_chat_service.idempotency_key" -c CHECKPOINT
+  psql -q -v ON_ERROR_STOP=1 -v last_history_chat="$last_history_chat" -f bench/reset.sql >/dev/null
   sleep "$settle_seconds"
 }
 

@@ -37,7 +37,12 @@ public sealed class DatabaseOptions
     public int MaxBatchSize { get; set; } = 64;
 
     /// <summary>How many batches may be in flight at once, each on its own pooled connection; creates wait in a queue meanwhile.</summary>
-    public int MaxBatchWriters { get; set; } = 4;
+    /// <remarks>
+    /// Few, since fewer writers make larger batches: fewer statements and commits per create, for
+    /// the service and PostgreSQL alike (docs/performance.md has the A/B). Two rather than one, so
+    /// that a statement waiting on a lock does not hold up every create.
+    /// </remarks>
+    public int MaxBatchWriters { get; set; } = 2;
 
     /// <summary>
     /// The most creates that may wait for a writer; one more is refused at once with 503 and a
