@@ -103,6 +103,8 @@ echo "Growing the history to $history_chats chats and analysing it..." >&2
 psql -q -v ON_ERROR_STOP=1 -v target="$history_chats" -f bench/grow.sql >/dev/null
 # Every round starts from this history (settle): what rounds add is deleted again.
 last_history_chat=$(psql -Atc "SELECT max(id) FROM public.chat_conversation")
+# The size every round of a connection count starts from, e.g. 200k.
+history_label() { echo "$(( $(psql -Atc "SELECT count(*) FROM public.chat_conversation WHERE id <= $last_history_chat") / 1000 ))k"; }
 # The checkpointer lives as long as the server, and its parent is the postmaster (field 4 of /proc/PID/stat).
 postmaster_pid=$(awk '{ sub(/^.*\) /, ""); print $2 }' \
   "/proc/$(psql -Atc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")/stat" 2>/dev/null) \
@@ -161,6 +163,9 @@ for batching in $batching_modes; do
   run_grpc 16 "$start_warmup" >/dev/null
 done
 use_service "${batching_modes%% *}"
+# The warm-ups wrote far more than a round does: the first round's reset would otherwise start
+# from a table with that much more free space than any later round's.
+settle
 
 print_services() {
   echo "| service | exec to ready s | exec to first 201 s | RSS at start MB | peak RSS MB |"
@@ -220,11 +225,12 @@ fi
 rounds=$(( $(wc -w <<<"$connections") * passes * ${#surfaces[@]} ))
 [ "$mode" != --all ] || rounds=$(( rounds + 2 * passes * ${#surfaces[@]} ))
 echo "Measuring $rounds rounds (${#surfaces[@]} surfaces x $passes passes per connection count), each $warmup s of warm-up," \
-  "a CHECKPOINT and ${settle_seconds} s of settling, $seconds s measured and 1 s to read PostgreSQL's CPU:" \
+  "the database taken back to its history (bench/reset.sql) and ${settle_seconds} s of settling, $seconds s measured and 1 s to read PostgreSQL's CPU:" \
   "about $(( (rounds * (warmup + settle_seconds + seconds + 3) + 59) / 60 )) min in all" >&2
-start_chats=$(psql -Atc "SELECT count(*) FROM public.chat_conversation")
+chat_ids_drawn() { psql -Atc "SELECT last_value FROM public.chat_conversation_id_seq"; }
+start_chat_id=$(chat_ids_drawn)
 for c in $connections; do
-  round "$c" "$(( $(psql -Atc "SELECT count(*) FROM public.chat_conversation") / 1000 ))k"
+  round "$c" "$(history_label)"
 done
 
 if [ "$mode" = --all ]; then
@@ -232,7 +238,7 @@ if [ "$mode" = --all ]; then
   psql -q -v ON_ERROR_STOP=1 -v target=1000000 -f bench/grow.sql >/dev/null
   last_history_chat=$(psql -Atc "SELECT max(id) FROM public.chat_conversation")
   for c in 16 64; do
-    round "$c" "$(( $(psql -Atc "SELECT count(*) FROM public.chat_conversation") / 1000 ))k"
+    round "$c" "$(history_label)"
   done
 fi
 
@@ -248,7 +254,7 @@ print_services
 echo
 fair=0
 check_pgbench_drift "$results" || fair=$?
-echo "Chats created during the rounds: $(( $(psql -Atc "SELECT count(*) FROM public.chat_conversation") - start_chats ))" \
+echo "Chats created in the rounds and their warm-ups (deleted again after each): $(( $(chat_ids_drawn) - start_chat_id ))" \
   "(plus any grown); $(nproc) CPUs, $(uname -m), PostgreSQL $(psql -Atc 'SHOW server_version'), fsync=$(psql -Atc 'SHOW fsync')"
 if [ "$fair" -ne 0 ]; then
   echo "UNFAIR RUN: pgbench's PostgreSQL CPU per transaction moved over 10 % between passes (above);" \
