@@ -31,29 +31,34 @@ public static class UserRateLimiting
             options.OnRejected = (context, cancellationToken) => RejectAsync(context.HttpContext, context.Lease, cancellationToken);
         });
         // One window or the other, chosen once: without Redis each process counts on its own, as before.
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<UserRateLimitOptions>>((options, limits) =>
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<UserRateLimitOptions>, SharedRateLimit>((options, limits, shared) =>
         {
-            Func<HttpContext, int, RateLimitPartition<int>> perUser = limits.Value.UsesRedis ? SharedPartition : Partition;
+            var perUser = PartitionFor(limits.Value, shared);
             options.AddPolicy<int>(PolicyName, context =>
-                context.GetSessionUser() is { } user ? perUser(context, user.Id) : RateLimitPartition.GetNoLimiter(0));
+                context.GetSessionUser() is { } user ? perUser(user.Id) : RateLimitPartition.GetNoLimiter(0));
         });
         return services;
     }
 
-    private static RateLimitPartition<int> Partition(HttpContext context, int userId)
+    /// <summary>
+    /// A user's partition: the same window for every replica, in Redis, or one of this process's
+    /// own. Its settings are read once here, not from the request's services on every call.
+    /// </summary>
+    private static Func<int, RateLimitPartition<int>> PartitionFor(UserRateLimitOptions limits, SharedRateLimit shared)
     {
-        var options = context.RequestServices.GetRequiredService<IOptions<UserRateLimitOptions>>().Value;
-        return RateLimitPartition.GetFixedWindowLimiter(userId, _ => new FixedWindowRateLimiterOptions
+        if (limits.UsesRedis)
         {
-            PermitLimit = options.PermitLimit,
-            Window = TimeSpan.FromSeconds(options.WindowSeconds),
+            Func<int, RateLimiter> createShared = shared.CreateLimiter;
+            return userId => RateLimitPartition.Get(userId, createShared);
+        }
+
+        return userId => RateLimitPartition.GetFixedWindowLimiter(userId, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = limits.PermitLimit,
+            Window = TimeSpan.FromSeconds(limits.WindowSeconds),
             QueueLimit = 0,
         });
     }
-
-    /// <summary>The same window for every replica, in Redis.</summary>
-    private static RateLimitPartition<int> SharedPartition(HttpContext context, int userId) =>
-        RateLimitPartition.Get(userId, context.RequestServices.GetRequiredService<SharedRateLimit>().CreateLimiter);
 
     // REST gets 429 with Retry-After (the REST contract middleware, outside, writes the row);
     // native gRPC gets RESOURCE_EXHAUSTED as a trailers-only response, with gRPC's retry pushback.
