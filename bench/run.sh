@@ -28,7 +28,9 @@
 # a fourth, "baseline", is batching on in the build of BENCH_BASELINE, a commit: an A/B of a code
 # change in one run, e.g. BENCH_BASELINE=HEAD with the change uncommitted, or BENCH_BASELINE=main;
 # BENCH_BASELINE_ENV, space-separated NAME=VALUE settings, is given to the baseline alone, so that
-# BENCH_BASELINE=HEAD BENCH_BASELINE_ENV="Database__MaxBatchWriters=2" compares one setting),
+# BENCH_BASELINE=HEAD BENCH_BASELINE_ENV="Database__MaxBatchWriters=2" compares one setting;
+# BENCH_ON_ENV does the same for the service with batching on alone, e.g. a Redis for it but not
+# for on-unlogged),
 # BENCH_HISTORY_CHATS (200000), BENCH_REST_PORT (24080), BENCH_GRPC_PORT (24081),
 # BENCH_OPERATIONS_PORT (24090; the service without batching listens on these plus 2, on-unlogged
 # plus 4, baseline plus 6).
@@ -135,6 +137,7 @@ start_service() { # on|off|on-unlogged|baseline
   (cd "$work/$([ "$1" = baseline ] && echo baseline || echo service)" \
     && if [ "$1" = on-unlogged ]; then export RequestLog__SuccessSampleRate=0; fi \
     && if [ "$1" = baseline ] && [ -n "${BENCH_BASELINE_ENV:-}" ]; then export ${BENCH_BASELINE_ENV?}; fi \
+    && if [ "$1" = on ] && [ -n "${BENCH_ON_ENV:-}" ]; then export ${BENCH_ON_ENV?}; fi \
     && RateLimiting__PermitLimit=1000000000 \
        Database__MaxBatchSize="$([ "$1" = off ] && echo 1 || echo "${Database__MaxBatchSize:-64}")" \
        DOTNET_PerfMapEnabled="$([ "$mode" = --profile ] && echo 1 || echo 0)" \

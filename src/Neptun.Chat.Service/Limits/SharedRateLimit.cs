@@ -58,6 +58,9 @@ public sealed class SharedRateLimit : IHostedService, IDisposable
         configuration.BacklogPolicy = BacklogPolicy.FailFast;
         configuration.AsyncTimeout = configuration.SyncTimeout = _options.RedisTimeoutMilliseconds;
         configuration.ClientName ??= "neptun-chat-service";
+        // Replies are read on the thread pool that runs the request, not on the client's own
+        // threads: a permit's answer then costs no extra thread wake-up (docs/performance.md).
+        configuration.SocketManager = SocketManager.ThreadPool;
         _redis = await ConnectionMultiplexer.ConnectAsync(configuration).WaitAsync(cancellationToken);
     }
 
