@@ -7,12 +7,12 @@ using Npgsql;
 namespace Neptun.Chat.Service.Chats;
 
 /// <summary>
-/// Group commit: a few long-lived writers (<see cref="DatabaseOptions.MaxBatchWriters"/>) each take
+/// Group commit: long-lived writers (<see cref="DatabaseOptions.MaxBatchWriters"/>) each take
 /// everything queued, up to <see cref="DatabaseOptions.MaxBatchSize"/>, and write it as one
-/// statement and one commit. There is no timer: a create that finds a writer free is written at
-/// once, alone; batches form only while every writer is busy. A batch size of 1 writes each create
-/// on its own, through the same statement. On shutdown the queue is closed and what it holds is
-/// written before the writers end.
+/// statement and one commit. There is no timer: a create that finds the first writer free is
+/// written at once, alone; batches form while it is busy. The writers after the first stand by
+/// (<see cref="StandbyAfter"/>). A batch size of 1 writes each create on its own, through the same
+/// statement. On shutdown the queue is closed and what it holds is written before the writers end.
 /// </summary>
 public sealed class ChatCreateWriters(
     ChatCreateQueue queue,
@@ -29,6 +29,15 @@ public sealed class ChatCreateWriters(
     private static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan CommitGrace = TimeSpan.FromSeconds(0.5);
 
+    /// <summary>
+    /// The writers after the first take creates only once the oldest queued one has waited this
+    /// long: when the first is held up (a statement waiting on a lock, a slow database). Until then
+    /// one writer makes the largest batches, so the fewest statements, commits and wake-ups per
+    /// create (docs/performance.md has the A/B). Far above a batch's usual time, far below a
+    /// create's deadline.
+    /// </summary>
+    internal static readonly TimeSpan StandbyAfter = TimeSpan.FromMilliseconds(50);
+
     private double _secondsPerCreate;
 
     public override Task StopAsync(CancellationToken cancellationToken)
@@ -39,14 +48,20 @@ public sealed class ChatCreateWriters(
 
     // The writers do not stop on the stopping token: the queue's closing ends them once it is empty.
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, database.Value.MaxBatchWriters).Select(_ => Task.Run(WriteUntilClosedAsync, CancellationToken.None)));
+        Task.WhenAll(Enumerable.Range(0, database.Value.MaxBatchWriters)
+            .Select(index => Task.Run(() => WriteUntilClosedAsync(standsBy: index > 0), CancellationToken.None)));
 
-    private async Task WriteUntilClosedAsync()
+    private async Task WriteUntilClosedAsync(bool standsBy)
     {
         var maxBatchSize = database.Value.MaxBatchSize;
         var batch = new List<PendingCreate>(maxBatchSize);
         while (await queue.Reader.WaitToReadAsync())
         {
+            if (standsBy && !await OldestWaitedLongAsync())
+            {
+                continue;
+            }
+
             batch.Clear();
             var limit = maxBatchSize;
             while (batch.Count < limit && queue.Reader.TryRead(out var pending))
@@ -67,6 +82,27 @@ public sealed class ChatCreateWriters(
                 await WriteAsync(batch);
             }
         }
+    }
+
+    /// <summary>
+    /// True when the oldest queued create has waited <see cref="StandbyAfter"/>; otherwise waits
+    /// until it would have (or the queue is empty) and returns false, to look again.
+    /// </summary>
+    private async Task<bool> OldestWaitedLongAsync()
+    {
+        if (!queue.Reader.TryPeek(out var oldest))
+        {
+            return false;
+        }
+
+        var waited = Stopwatch.GetElapsedTime(oldest.EnqueuedTimestamp);
+        if (waited >= StandbyAfter)
+        {
+            return true;
+        }
+
+        await Task.Delay(StandbyAfter - waited, CancellationToken.None);
+        return false;
     }
 
     /// <summary>Writes one batch and answers each of its creates; never throws.</summary>

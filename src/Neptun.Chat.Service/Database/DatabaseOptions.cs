@@ -39,8 +39,9 @@ public sealed class DatabaseOptions
     /// <summary>How many batches may be in flight at once, each on its own pooled connection; creates wait in a queue meanwhile.</summary>
     /// <remarks>
     /// Few, since fewer writers make larger batches: fewer statements and commits per create, for
-    /// the service and PostgreSQL alike (docs/performance.md has the A/B). Two rather than one, so
-    /// that a statement waiting on a lock does not hold up every create.
+    /// the service and PostgreSQL alike (docs/performance.md has the A/B). The first writes; the
+    /// others stand by and join only when creates have waited for it (`ChatCreateWriters.StandbyAfter`), so that a statement
+    /// waiting on a lock does not hold up every create.
     /// </remarks>
     public int MaxBatchWriters { get; set; } = 2;
 
