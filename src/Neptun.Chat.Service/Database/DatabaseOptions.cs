@@ -40,8 +40,9 @@ public sealed class DatabaseOptions
     /// <remarks>
     /// Few, since fewer writers make larger batches: fewer statements and commits per create, for
     /// the service and PostgreSQL alike (docs/performance.md has the A/B). The first writes; the
-    /// others stand by and join only when creates have waited for it (`ChatCreateWriters.StandbyAfter`), so that a statement
-    /// waiting on a lock does not hold up every create.
+    /// others stand by and join only when creates have waited for it
+    /// (<c>ChatCreateWriters.StandbyAfter</c>), so that a statement waiting on a lock does not hold
+    /// up every create.
     /// </remarks>
     public int MaxBatchWriters { get; set; } = 2;
 

@@ -52,10 +52,7 @@ public sealed class HeldWriter : IAsyncDisposable
     }
 
     /// <summary>The service's statements waiting on a lock now.</summary>
-    public Task<long> CountWaitingOnLockAsync() => _database.ScalarAsync<long>("""
-        SELECT count(*) FROM pg_stat_activity
-        WHERE datname = current_database() AND application_name = 'neptun-chat-service' AND wait_event_type = 'Lock'
-        """);
+    public Task<long> CountWaitingOnLockAsync() => _database.CountServiceStatementsWaitingOnLockAsync();
 
     /// <summary>Waits until <paramref name="count"/> creates queue behind the held writer.</summary>
     public async Task UntilQueuedAsync(int count)

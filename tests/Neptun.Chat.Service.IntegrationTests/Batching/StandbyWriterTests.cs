@@ -24,11 +24,7 @@ public sealed class StandbyWriterTests
             "SELECT 1 FROM public.neptun_user_project WHERE id = @Id FOR UPDATE", new { Id = service.ProjectId }, transaction);
         var held = service.PostChatAsync();
         var waiting = await Polling.UntilAsync(
-            async () => await service.Database.ScalarAsync<long>("""
-                SELECT count(*) FROM pg_stat_activity
-                WHERE datname = current_database() AND application_name = 'neptun-chat-service' AND wait_event_type = 'Lock'
-                """) == 1,
-            TimeSpan.FromSeconds(30));
+            async () => await service.Database.CountServiceStatementsWaitingOnLockAsync() == 1, TimeSpan.FromSeconds(30));
 
         HttpResponseMessage other;
         try

@@ -54,6 +54,12 @@ public sealed class TestDatabase : IAsyncDisposable
         return await connection.ExecuteScalarAsync<T>(sql, parameters) ?? throw new InvalidOperationException($"No value from: {sql}");
     }
 
+    /// <summary>The service's statements waiting on a lock now.</summary>
+    public Task<long> CountServiceStatementsWaitingOnLockAsync() => ScalarAsync<long>("""
+        SELECT count(*) FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = 'neptun-chat-service' AND wait_event_type = 'Lock'
+        """);
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
