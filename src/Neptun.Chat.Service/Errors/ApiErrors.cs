@@ -1,4 +1,6 @@
 using Grpc.Core;
+using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Limits;
 
 namespace Neptun.Chat.Service.Errors;
 
@@ -21,11 +23,11 @@ public sealed record ApiError(string Case, int RestStatus, StatusCode? GrpcStatu
 public static class ApiErrors
 {
     public static readonly ApiError Unauthenticated = new(
-        "no `neptun-session`, or a seal that is malformed, tampered, expired, sealed with another password, or holds no user",
+        "no `neptun-session`, or a seal that is malformed, tampered, expired, older than `Session__MaxAgeSeconds`, sealed with another password, or holds no user",
         StatusCodes.Status401Unauthorized, StatusCode.Unauthenticated, "Unauthorized");
 
     public static readonly ApiError InvalidBody = new(
-        "the body is not JSON or of the wrong JSON types, `model`/`name` is missing, `model` is not one of the database's `ai_model_enum` values, `name` is not 3 to 256 UTF-16 code units, or the request id is not a UUID (or the field and the `Idempotency-Key` header disagree)",
+        $"the body is not JSON or of the wrong JSON types, `model`/`name` is missing, `model` is not one of the database's `ai_model_enum` values, `name` is not {CreateProjectChatValidator.MinNameLength} to {CreateProjectChatValidator.MaxNameLength} UTF-16 code units, or the request id is not a UUID (or the field and the `Idempotency-Key` header disagree)",
         StatusCodes.Status400BadRequest, StatusCode.InvalidArgument, "Invalid body(model, name)", "model", "name", "request_id");
 
     public static readonly ApiError InvalidPath = new(
@@ -49,11 +51,11 @@ public static class ApiErrors
         StatusCodes.Status422UnprocessableEntity, StatusCode.FailedPrecondition, "This request id was already used for a different request");
 
     public static readonly ApiError PayloadTooLarge = new(
-        "the body is over `Kestrel__Limits__MaxRequestBodySize` (64 KiB) and is refused unread; native gRPC answers with gRPC's own message limit and text",
+        $"the body is over `Kestrel__Limits__MaxRequestBodySize` ({RequestLimitsServiceCollectionExtensions.DefaultMaxRequestBodySize / 1024} KiB) and is refused unread; native gRPC answers with gRPC's own message limit and text",
         StatusCodes.Status413PayloadTooLarge, StatusCode.ResourceExhausted, "Request body too large");
 
     public static readonly ApiError TooManyRequests = new(
-        "the signed-in user is over the rate limit; REST sends `Retry-After`, gRPC `grpc-retry-pushback-ms`",
+        "the signed-in user is over the rate limit, or a caller without a session over its address's budget; REST sends `Retry-After`, gRPC `grpc-retry-pushback-ms`",
         StatusCodes.Status429TooManyRequests, StatusCode.ResourceExhausted, "Too Many Requests");
 
     public static readonly ApiError Unavailable = new(

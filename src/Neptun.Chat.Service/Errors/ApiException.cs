@@ -42,7 +42,10 @@ public sealed class ApiException : RpcException
 
     /// <summary>Whole seconds, at least one, as HTTP's <c>Retry-After</c> is written.</summary>
     public static string RetryAfterSeconds(TimeSpan wait) =>
-        Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        ((int)WholeSeconds(wait).TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A wait rounded up to whole seconds, at least one: what a caller is told to wait.</summary>
+    public static TimeSpan WholeSeconds(TimeSpan wait) => TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(wait.TotalSeconds)));
 
     private static StatusCode GrpcStatusOf(ApiError error) =>
         error.GrpcStatus ?? throw new ArgumentException($"'{error.Message}' has no gRPC status: only the REST contract answers with it.", nameof(error));

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Errors;
 using Neptun.Chat.Service.Telemetry;
 using Neptun.Session;
@@ -29,7 +30,7 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interce
         catch (Exception exception) when (exception is not RpcException && !context.CancellationToken.IsCancellationRequested)
         {
             Log.UnexpectedFailure(logger, context.Method, exception);
-            var refusal = new ApiException(ApiErrors.Internal);
+            var refusal = ChatErrors.Internal();
             context.GetHttpContext().KeepRefusal(refusal);
             throw refusal;
         }

@@ -14,9 +14,9 @@ public sealed class ExpiredRequestIdPurge(
     NpgsqlDataSource dataSource, DatabaseSchemaState schema, IOptions<IdempotencyOptions> options, TimeProvider timeProvider, ILogger<ExpiredRequestIdPurge> logger)
     : BackgroundService
 {
-    private const string PurgeExpiredRequestsSql = """
-        DELETE FROM neptun_chat_service.idempotency_key
-        WHERE ctid IN (SELECT ctid FROM neptun_chat_service.idempotency_key WHERE expires_at <= now() LIMIT @BatchSize)
+    private const string PurgeExpiredRequestsSql = $"""
+        DELETE FROM {DatabaseMigrator.ServiceSchema}.idempotency_key
+        WHERE ctid IN (SELECT ctid FROM {DatabaseMigrator.ServiceSchema}.idempotency_key WHERE expires_at <= now() LIMIT @BatchSize)
         """;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -57,7 +57,7 @@ public sealed class SharedRateLimit : IHostedService, IDisposable
         // a create must not wait for Redis.
         configuration.BacklogPolicy = BacklogPolicy.FailFast;
         configuration.AsyncTimeout = configuration.SyncTimeout = _options.RedisTimeoutMilliseconds;
-        configuration.ClientName ??= "neptun-chat-service";
+        configuration.ClientName ??= ServiceIdentity.Name;
         // Replies are read on the thread pool that runs the request, not on the client's own
         // threads: a permit's answer then costs no extra thread wake-up (docs/performance.md).
         configuration.SocketManager = SocketManager.ThreadPool;

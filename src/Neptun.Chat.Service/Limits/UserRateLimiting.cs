@@ -70,7 +70,7 @@ public static class UserRateLimiting
     {
         // Whole seconds, as Retry-After is written; gRPC's pushback says the same in milliseconds.
         var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var window) ? window : TimeSpan.FromSeconds(1);
-        var refusal = new ApiException(ApiErrors.TooManyRequests, retryAfter: TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(wait.TotalSeconds))));
+        var refusal = new ApiException(ApiErrors.TooManyRequests, retryAfter: ApiException.WholeSeconds(wait));
         if (context.IsRestCall())
         {
             context.KeepRefusal(refusal);
