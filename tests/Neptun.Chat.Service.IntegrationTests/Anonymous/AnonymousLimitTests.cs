@@ -3,10 +3,8 @@ using System.Net;
 using System.Text.Json;
 using Grpc.Core;
 using Grpc.Health.V1;
-using Microsoft.AspNetCore.TestHost;
 using Neptun.Chat.Service.IntegrationTests.Infrastructure;
 using Neptun.Chat.Service.IntegrationTests.Telemetry;
-using Neptun.Chat.V1;
 
 namespace Neptun.Chat.Service.IntegrationTests.Anonymous;
 

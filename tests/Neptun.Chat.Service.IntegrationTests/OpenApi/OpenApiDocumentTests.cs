@@ -1,7 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Neptun.Chat.Service.IntegrationTests.OpenApi;
 
