@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
 using Neptun.Chat.Service.IntegrationTests.Processes;
 
@@ -24,6 +25,30 @@ public sealed class NginxProxy : IAsyncDisposable
 
     public Uri RestAddress { get; }
     public Uri GrpcAddress { get; }
+
+    /// <summary>
+    /// A handler whose connections to nginx come from <paramref name="source"/>, one of loopback's
+    /// addresses (all of 127.0.0.0/8 is local on Linux): so one test can be several clients, each
+    /// with its own limit_req state, as nginx keys it by the client's address.
+    /// </summary>
+    public static SocketsHttpHandler HandlerFrom(IPAddress source) => new()
+    {
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
 
     /// <summary>nginx's error log, for a failure message.</summary>
     public string ErrorLog => File.Exists(ErrorLogPath) ? File.ReadAllText(ErrorLogPath) : "";
