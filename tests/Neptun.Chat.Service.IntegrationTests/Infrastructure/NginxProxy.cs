@@ -56,7 +56,11 @@ public sealed class NginxProxy : IAsyncDisposable
     private string ErrorLogPath => Path.Combine(_folder.FullName, "error.log");
 
     /// <param name="replicas">The replicas, in the order of the configuration's neptun-chat-1, neptun-chat-2.</param>
-    public static async Task<NginxProxy> StartAsync(IReadOnlyList<ServiceProcess> replicas)
+    public static Task<NginxProxy> StartAsync(IReadOnlyList<ServiceProcess> replicas) =>
+        StartAsync(replicas.Select(replica => (replica.RestAddress.Port, replica.GrpcAddress.Port)).ToList());
+
+    /// <param name="upstreams">Each replica's REST and gRPC ports (or a stand-in's), in the order of neptun-chat-1, neptun-chat-2.</param>
+    public static async Task<NginxProxy> StartAsync(IReadOnlyList<(int RestPort, int GrpcPort)> upstreams)
     {
         var executable = new[] { "/usr/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("nginx is not installed: run the tests through scripts/test.sh, which installs Debian's nginx.");
@@ -81,10 +85,10 @@ public sealed class NginxProxy : IAsyncDisposable
             ("http {", "http {\n" + string.Join('\n', new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi" }
                 .Select(kind => $"    {kind}_temp_path {folder.FullName}/{kind}_temp;"))),
         };
-        for (var i = 0; i < replicas.Count; i++)
+        for (var i = 0; i < upstreams.Count; i++)
         {
-            replacements.Add(($"neptun-chat-{i + 1}:8080", $"127.0.0.1:{replicas[i].RestAddress.Port}"));
-            replacements.Add(($"neptun-chat-{i + 1}:8081", $"127.0.0.1:{replicas[i].GrpcAddress.Port}"));
+            replacements.Add(($"neptun-chat-{i + 1}:8080", $"127.0.0.1:{upstreams[i].RestPort}"));
+            replacements.Add(($"neptun-chat-{i + 1}:8081", $"127.0.0.1:{upstreams[i].GrpcPort}"));
         }
 
         foreach (var (from, to) in replacements)
