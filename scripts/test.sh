@@ -50,6 +50,8 @@ require_debian_command npx nodejs npm
 require_debian_command redis-server redis-server
 # The nginx configuration in deploy/nginx is tested in front of two replicas, run by the tests too.
 require_debian_command nginx nginx
+# The anonymous flood test floods with a real load generator (h2load, for gRPC and HTTP/1.1).
+require_debian_command h2load nghttp2-client
 
 if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
   # The packages must be the ones the committed packages.lock.json files name (Directory.Build.props).

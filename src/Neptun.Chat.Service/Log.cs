@@ -36,8 +36,8 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Warning, "Database work did not finish by the create's deadline (the request timeout of {Seconds} s, or the call's own when nearer); it was rolled back")]
     public static partial void DatabaseTimedOut(ILogger logger, double seconds);
 
-    [LoggerMessage(11, LogLevel.Information, "{HttpMethod} {Route} answered {StatusCode} (gRPC {GrpcStatus}) for user {UserId} in {DurationMs:0.0} ms")]
-    public static partial void RequestCompleted(ILogger logger, string httpMethod, string route, int statusCode, string? grpcStatus, int? userId, double durationMs);
+    [LoggerMessage(11, LogLevel.Information, "{HttpMethod} {Route} answered {StatusCode} (gRPC {GrpcStatus}) for user {UserId} from {ClientAddress} in {DurationMs:0.0} ms")]
+    public static partial void RequestCompleted(ILogger logger, string httpMethod, string route, int statusCode, string? grpcStatus, int? userId, string? clientAddress, double durationMs);
 
     [LoggerMessage(12, LogLevel.Warning, "OpenAPI document written without the model enum: the database did not answer ({ExceptionType})")]
     public static partial void OpenApiModelsUnavailable(ILogger logger, string exceptionType);
@@ -61,4 +61,7 @@ internal static partial class Log
 
     [LoggerMessage(18, LogLevel.Information, "Redis answers again: the shared rate limit applies")]
     public static partial void SharedRateLimitResumed(ILogger logger);
+
+    [LoggerMessage(40, LogLevel.Warning, "{Count} log line(s) about requests without a valid session were left out (RequestLog:AnonymousLinesPerSecond)")]
+    public static partial void AnonymousLinesLeftOut(ILogger logger, long count);
 }

@@ -22,6 +22,9 @@ public static class OperationsPort
         return builder;
     }
 
+    /// <summary>Whether the request was routed to an operational endpoint (which answers on the operations port only).</summary>
+    public static bool IsOperational(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<Marker>() is not null;
+
     /// <summary>
     /// 404 for an operational endpoint asked on a public port, and for anything else asked on the
     /// operations port. The port is the connection's own, not the Host header, which a caller writes.
@@ -36,8 +39,7 @@ public static class OperationsPort
 
         return app.Use((context, next) =>
         {
-            var operational = context.GetEndpoint()?.Metadata.GetMetadata<Marker>() is not null;
-            if (operational == (context.Connection.LocalPort == port))
+            if (IsOperational(context) == (context.Connection.LocalPort == port))
             {
                 return next(context);
             }

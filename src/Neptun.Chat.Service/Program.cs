@@ -34,6 +34,9 @@ app.MigrateDatabaseIfAsked();
 
 // The request path, in the order a request meets it. Routing runs first (WebApplication adds it),
 // so every step below knows the endpoint and whether the call is REST or native gRPC.
+// The client's address from X-Forwarded-For, believed only from trusted proxies: the anonymous
+// rate limit counts by it and the request log writes it.
+app.UseForwardedHeaders();
 // One log line per request; outermost, so that it logs the status the caller really gets.
 app.UseMiddleware<RequestLogMiddleware>();
 // Probes and metrics answer on the operations port only, and nothing else does there (404).
@@ -44,15 +47,16 @@ app.UseMiddleware<GrpcCallMiddleware>();
 // The web app's REST contract: 413 before anything parses the body, 415, 201, and the error
 // table's body in place of transcoding's.
 app.UseMiddleware<RestContractMiddleware>();
-// Per-user rate limit (429 / RESOURCE_EXHAUSTED); inside the REST contract, which writes the REST body.
+// Rate limits (429 / RESOURCE_EXHAUSTED): per signed-in user, and per client address for requests
+// without a valid session; inside the REST contract, which writes the REST body.
 app.UseRateLimiter();
-// The OpenAPI document (and the API page in Development).
-app.UseNeptunOpenApi();
 // Endpoints. ChatService, gRPC and its REST route: ErrorInterceptor, then SessionInterceptor, then ChatApiService.
 app.MapNeptunChatService();
 app.MapGrpcReflectionService();
 app.MapNeptunHealth();
 app.MapNeptunMetrics();
+// The OpenAPI document (and the API page in Development).
+app.MapNeptunOpenApi();
 await app.RunAsync();
 return 0;
 

@@ -26,6 +26,9 @@ public sealed class AiModelCatalog(NpgsqlDataSource dataSource, IOptions<Databas
     private volatile FrozenSet<string>? _models;
     private long _lastRefreshTimestamp;
 
+    /// <summary>The models of the last read of the enum, without a lookup; null before the first.</summary>
+    public IReadOnlyCollection<string>? Current => _models;
+
     /// <summary>True when the model is known from the last read of the enum; false says nothing.</summary>
     public bool IsKnownWithoutLookup(string model) => _models?.Contains(model) == true;
 
@@ -59,8 +62,14 @@ public sealed class AiModelCatalog(NpgsqlDataSource dataSource, IOptions<Databas
 
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             var models = await connection.QueryAsync<string>(new CommandDefinition(ReadModelsSql, cancellationToken: cancellationToken));
-            current = models.ToFrozenSet(StringComparer.Ordinal);
-            _models = current;
+            // The same set object while the list is the same, so that its readers see a change by reference.
+            var read = models.ToFrozenSet(StringComparer.Ordinal);
+            if (current is null || !current.SetEquals(read))
+            {
+                current = read;
+                _models = current;
+            }
+
             _lastRefreshTimestamp = timeProvider.GetTimestamp();
             return current;
         }

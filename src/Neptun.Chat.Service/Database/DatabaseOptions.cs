@@ -47,6 +47,15 @@ public sealed class DatabaseOptions
     public int MaxBatchWriters { get; set; } = 2;
 
     /// <summary>
+    /// The connection pool's ceiling unless the connection string sets <c>Max Pool Size</c>: each
+    /// writer's connection and one for its lost-COMMIT check, then one each for the model catalog,
+    /// the request id purge, the schema check and the readiness probe. Nothing a caller sends opens
+    /// another (Npgsql's own default, 100 per replica, let a flood of probes take PostgreSQL's
+    /// max_connections from the web app).
+    /// </summary>
+    public int PoolSize => (2 * MaxBatchWriters) + 4;
+
+    /// <summary>
     /// The most creates that may wait for a writer; one more is refused at once with 503 and a
     /// retry pushback. Sized to a fraction of a second of throughput, so that what is queued is
     /// written well within the request timeout.

@@ -56,6 +56,13 @@ public static class NeptunDataSourceFactory
             settings.MaxAutoPrepare = options.MaxAutoPrepare;
         }
 
+        // The pool holds what the service's own work can use at once, never what callers ask for:
+        // PostgreSQL's max_connections is shared with the web app and the other replicas.
+        if (!parsed.Gives("Max Pool Size") && !parsed.Gives("Maximum Pool Size"))
+        {
+            settings.MaxPoolSize = options.PoolSize;
+        }
+
         // No session state is ever changed, so a pooled connection needs no DISCARD ALL on its way
         // back, which would also drop the prepared statement.
         if (!parsed.Gives("No Reset On Close"))

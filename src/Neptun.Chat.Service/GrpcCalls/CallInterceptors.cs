@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Neptun.Chat.Service.Errors;
+using Neptun.Chat.Service.Telemetry;
 using Neptun.Session;
 
 namespace Neptun.Chat.Service.GrpcCalls;
@@ -40,7 +41,7 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interce
 /// <see cref="GrpcCallMiddleware"/>) exactly as the web app reads it, so that one login serves
 /// both. Runs for native gRPC and transcoded REST calls alike, on the services that need a caller.
 /// </summary>
-public sealed class SessionInterceptor(ILogger<SessionInterceptor> logger) : Interceptor
+public sealed class SessionInterceptor(ILogger<SessionInterceptor> logger, AnonymousLogBudget anonymousBudget) : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -50,7 +51,11 @@ public sealed class SessionInterceptor(ILogger<SessionInterceptor> logger) : Int
         if (session?.User is null)
         {
             // The reason is safe to log; the cookie never is.
-            Log.SessionRejected(logger, context.Method, session?.Rejection ?? SessionRejection.Missing);
+            if (anonymousBudget.TryTake(logger))
+            {
+                Log.SessionRejected(logger, context.Method, session?.Rejection ?? SessionRejection.Missing);
+            }
+
             throw new ApiException(ApiErrors.Unauthenticated);
         }
 

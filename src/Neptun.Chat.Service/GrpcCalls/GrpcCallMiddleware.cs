@@ -103,6 +103,9 @@ public static class GrpcCallExtensions
     /// </summary>
     public static bool IsRestCall(this HttpContext context) => context.Features.Get<GrpcCallFeature>()?.IsRest == true;
 
+    /// <summary>Whether the request is a gRPC call at all, native or through its REST route.</summary>
+    public static bool IsGrpcCall(this HttpContext context) => context.Features.Get<GrpcCallFeature>() is not null;
+
     /// <summary>Keeps the refusal a call ended with, for the REST contract to write.</summary>
     public static void KeepRefusal(this HttpContext context, ApiException refusal)
     {

@@ -1,9 +1,7 @@
 using Grpc.Health.V1;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Neptun.Chat.Service.Database;
 using Neptun.Chat.V1;
-using Npgsql;
 
 namespace Neptun.Chat.Service.HealthProbes;
 
@@ -20,7 +18,6 @@ public static class HealthEndpoints
 
     private const string ReadyTag = "ready";
     private const string LiveTag = "live";
-    private static readonly TimeSpan DatabaseCheckTimeout = TimeSpan.FromSeconds(2);
 
     public static IServiceCollection AddNeptunHealth(this IServiceCollection services)
     {
@@ -32,12 +29,9 @@ public static class HealthEndpoints
             })
             // Answering at all is the liveness signal; an empty check set would report UNKNOWN.
             .AddCheck("process", () => HealthCheckResult.Healthy(), tags: [LiveTag])
-            .AddNpgSql(
-                sp => sp.GetRequiredService<NpgsqlDataSource>(),
-                name: "database",
-                tags: [ReadyTag],
-                timeout: DatabaseCheckTimeout)
-            .AddCheck<DatabaseSchemaHealthCheck>("database-schema", tags: [ReadyTag], timeout: DatabaseCheckTimeout);
+            // The check bounds its own probe; a timeout here would cost every check a timer.
+            .AddCheck<DatabaseReadinessCheck>("database", tags: [ReadyTag]);
+        services.AddSingleton<DatabaseReadinessCheck>();
         return services;
     }
 

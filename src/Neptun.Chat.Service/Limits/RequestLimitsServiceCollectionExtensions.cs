@@ -28,6 +28,7 @@ public static class RequestLimitsServiceCollectionExtensions
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<KestrelServerOptions>>((grpc, kestrel) =>
             grpc.MaxReceiveMessageSize = (int?)Math.Min(kestrel.Value.Limits.MaxRequestBodySize ?? int.MaxValue, int.MaxValue));
 
+        services.AddNeptunForwardedHeaders();
         services.AddNeptunUserRateLimiting();
         return services;
     }

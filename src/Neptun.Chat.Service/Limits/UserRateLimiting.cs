@@ -21,6 +21,8 @@ public static class UserRateLimiting
         services.AddOptions<UserRateLimitOptions>()
             .BindConfiguration(UserRateLimitOptions.SectionName)
             .Validate(options => options.PermitLimit > 0 && options.WindowSeconds > 0, "RateLimiting:PermitLimit and WindowSeconds must be positive.")
+            .Validate(options => options.AnonymousPermitsPerSecond > 0 && options.AnonymousBurst > 0 && options.AnonymousConcurrency > 0,
+                "RateLimiting:AnonymousPermitsPerSecond, AnonymousBurst and AnonymousConcurrency must be positive.")
             .ValidateOnStart();
 
         services.AddSingleton<SharedRateLimit>();
@@ -33,6 +35,7 @@ public static class UserRateLimiting
         // One window or the other, chosen once: without Redis each process counts on its own, as before.
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<UserRateLimitOptions>, SharedRateLimit>((options, limits, shared) =>
         {
+            options.AddAnonymousLimit(limits.Value);
             var perUser = PartitionFor(limits.Value, shared);
             options.AddPolicy<int>(PolicyName, context =>
                 context.GetSessionUser() is { } user ? perUser(user.Id) : RateLimitPartition.GetNoLimiter(0));
@@ -61,7 +64,8 @@ public static class UserRateLimiting
     }
 
     // REST gets 429 with Retry-After (the REST contract middleware, outside, writes the row);
-    // native gRPC gets RESOURCE_EXHAUSTED as a trailers-only response, with gRPC's retry pushback.
+    // native gRPC gets RESOURCE_EXHAUSTED as a trailers-only response, with gRPC's retry pushback;
+    // a request that is no call at all (an unknown path, the API page) a bare 429 with Retry-After.
     private static ValueTask RejectAsync(HttpContext context, RateLimitLease lease, CancellationToken cancellationToken)
     {
         // Whole seconds, as Retry-After is written; gRPC's pushback says the same in milliseconds.
@@ -70,6 +74,12 @@ public static class UserRateLimiting
         if (context.IsRestCall())
         {
             context.KeepRefusal(refusal);
+            return ValueTask.CompletedTask;
+        }
+
+        if (!context.IsGrpcCall())
+        {
+            context.Response.Headers.RetryAfter = ApiException.RetryAfterSeconds(wait);
             return ValueTask.CompletedTask;
         }
 
@@ -105,6 +115,19 @@ public sealed class UserRateLimitOptions
     /// since a create must not pay for a Redis that hangs; one that refuses fails at once.
     /// </summary>
     public int RedisTimeoutMilliseconds { get; set; } = 500;
+
+    /// <summary>
+    /// Requests a second that one client address may make without a valid session, after a burst
+    /// of <see cref="AnonymousBurst"/>: far above what a balancer's health checks or a person with
+    /// grpcurl send, far below a flood.
+    /// </summary>
+    public int AnonymousPermitsPerSecond { get; set; } = 20;
+
+    /// <summary>The burst one client address may send without a valid session before the per-second rate applies.</summary>
+    public int AnonymousBurst { get; set; } = 40;
+
+    /// <summary>How many requests without a valid session may be in flight at once, from every address together.</summary>
+    public int AnonymousConcurrency { get; set; } = 16;
 
     public bool UsesRedis => !string.IsNullOrWhiteSpace(Redis);
 }

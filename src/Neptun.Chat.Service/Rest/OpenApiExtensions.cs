@@ -32,13 +32,18 @@ public static class OpenApiExtensions
 
             options.DocumentFilter<RestContractDocumentFilter>();
         });
+        services.AddSingleton<OpenApiDocumentCache>();
         return services;
     }
 
-    /// <summary>The document always; the interactive page only in Development.</summary>
-    public static WebApplication UseNeptunOpenApi(this WebApplication app)
+    /// <summary>
+    /// The document, from memory: on the public ports in Development (beside the API page), and
+    /// elsewhere on the operations port only, since nobody calling the API needs it at run time.
+    /// </summary>
+    public static WebApplication MapNeptunOpenApi(this WebApplication app)
     {
-        app.UseSwagger(options => options.RouteTemplate = "openapi/{documentName}.json");
+        var document = app.MapGet(DocumentPath, async (OpenApiDocumentCache document, CancellationToken cancellationToken) =>
+            Results.Bytes(await document.GetJsonAsync(cancellationToken), "application/json; charset=utf-8"));
         if (app.Environment.IsDevelopment())
         {
             app.UseSwaggerUI(options =>
@@ -46,6 +51,10 @@ public static class OpenApiExtensions
                 options.RoutePrefix = ApiPagePath;
                 options.SwaggerEndpoint(DocumentPath, "Neptun chat service");
             });
+        }
+        else
+        {
+            document.OnOperationsPort();
         }
 
         return app;

@@ -16,7 +16,7 @@ namespace Neptun.Chat.Service.Rest;
 /// the <c>Idempotency-Key</c> header, 201 on success, the web app's error body for every status of
 /// <see cref="ApiErrors"/>, and the session cookie.
 /// </summary>
-public sealed class RestContractDocumentFilter(AiModelCatalog models, ILogger<RestContractDocumentFilter> logger) : IDocumentFilter
+public sealed class RestContractDocumentFilter(AiModelCatalog models) : IDocumentFilter
 {
     public const string CookieScheme = "neptun-session";
     public const string HeaderScheme = "neptun-session-header";
@@ -24,7 +24,6 @@ public sealed class RestContractDocumentFilter(AiModelCatalog models, ILogger<Re
     private const string ErrorSchema = "ErrorBody";
     private const string FieldViolationSchema = "FieldViolation";
     private const string RequestSchema = nameof(CreateProjectChatRequest);
-    private static readonly TimeSpan ModelLookupBudget = TimeSpan.FromSeconds(2);
 
     public void Apply(OpenApiDocument swaggerDoc, DocumentFilterContext context)
     {
@@ -148,20 +147,9 @@ public sealed class RestContractDocumentFilter(AiModelCatalog models, ILogger<Re
         };
     }
 
-    // The accepted models are the database's ai_model_enum, which the web app extends at run time.
-    private IReadOnlyCollection<string> KnownModels()
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(ModelLookupBudget);
-            return [.. models.GetModelsAsync(timeout.Token).AsTask().GetAwaiter().GetResult().Order(StringComparer.Ordinal)];
-        }
-        catch (Exception exception) when (exception is OperationCanceledException or Npgsql.NpgsqlException or TimeoutException)
-        {
-            Log.OpenApiModelsUnavailable(logger, exception.GetType().Name);
-            return [];
-        }
-    }
+    // The accepted models are the database's ai_model_enum, which the web app extends at run time;
+    // OpenApiDocumentCache has the catalog read it, and builds the document again when it changes.
+    private IReadOnlyCollection<string> KnownModels() => [.. (models.Current ?? []).Order(StringComparer.Ordinal)];
 
     private static void DescribeChat(OpenApiSchema chat)
     {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using Neptun.Chat.Service.Errors;
 using Neptun.Chat.Service.GrpcCalls;
+using Neptun.Chat.Service.Telemetry;
 
 namespace Neptun.Chat.Service.Rest;
 
@@ -52,7 +53,7 @@ public sealed class RestContractMiddleware(RequestDelegate next, ILogger<RestCon
         {
             // Whatever failed, the caller gets the documented 500 body and no detail.
             context.Features.Set(responseBodyFeature);
-            Log.UnexpectedFailure(logger, context.Request.Path, exception);
+            Log.UnexpectedFailure(logger, RequestLogMiddleware.RouteOf(context), exception);
             context.Response.Clear();
             await RestErrorBody.WriteAsync(context.Response, ApiErrors.Internal);
             return;

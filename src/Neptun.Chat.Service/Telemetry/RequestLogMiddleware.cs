@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -9,11 +8,15 @@ namespace Neptun.Chat.Service.Telemetry;
 /// <summary>
 /// Writes one structured line per request, after the REST contract has settled the status: the
 /// method, the route (never the query or a header), the HTTP status, the gRPC status of a native
-/// call, the session's user id when it has a valid session, and the duration. Every failed request
-/// gets its line; successful ones at <see cref="RequestLogOptions.SuccessSampleRate"/>.
+/// call, the session's user id when it has a valid session, the client's address and the duration.
+/// Every failed request of a signed-in user gets its line, those of callers without a session as
+/// many as <see cref="AnonymousLogBudget"/> allows, and successful ones at
+/// <see cref="RequestLogOptions.SuccessSampleRate"/>.
 /// </summary>
-public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLogMiddleware> logger, IOptions<RequestLogOptions> options)
+public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLogMiddleware> logger, IOptions<RequestLogOptions> options, AnonymousLogBudget anonymousBudget)
 {
+    private const string NoRoute = "(no route)";
+
     private readonly SuccessLogSampler _successSampler = new(options.Value.SuccessSampleRate);
 
     public async Task InvokeAsync(HttpContext context)
@@ -35,19 +38,27 @@ public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLo
         {
             var statusCode = context.Response.StatusCode;
             var grpcStatus = GrpcResponseStatus.Read(context);
-            if (threw || !IsSuccess(statusCode, grpcStatus) || _successSampler.ShouldLog(Activity.Current))
+            var user = context.GetSessionUser();
+            var logged = threw || !IsSuccess(statusCode, grpcStatus)
+                ? user is not null || anonymousBudget.TryTake(logger)
+                : _successSampler.ShouldLog();
+            if (logged)
             {
                 Log.RequestCompleted(
                     logger,
                     context.Request.Method,
-                    (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "",
+                    RouteOf(context),
                     statusCode,
                     grpcStatus,
-                    context.GetSessionUser()?.Id,
+                    user?.Id,
+                    context.Connection.RemoteIpAddress?.ToString(),
                     Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
         }
     }
+
+    /// <summary>The route a request matched, as written in the code; never the path, which the caller wrote.</summary>
+    public static string RouteOf(HttpContext context) => (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? NoRoute;
 
     // A native gRPC call answers HTTP 200 whatever its outcome: its trailers tell.
     private static bool IsSuccess(int statusCode, string? grpcStatus) =>
@@ -55,42 +66,12 @@ public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLo
 }
 
 /// <summary>
-/// Decides whether a successful request gets its log line. The decision is taken from the trace
-/// id, not at random, so that it is the same for a trace wherever it is taken: a trace continued
-/// from a caller is logged by every replica alike, and a sampled line can be followed to its trace.
+/// Decides whether a successful request gets its log line, by the service's own randomness: a
+/// caller's traceparent, which it writes itself, must not decide what is logged.
 /// </summary>
-public sealed class SuccessLogSampler
+public sealed class SuccessLogSampler(double rate)
 {
-    // W3C Trace Context: the rightmost 7 bytes of a trace id are random.
-    private const int RandomBits = 56;
-    private const ulong RandomMask = (1UL << RandomBits) - 1;
-
-    private readonly double _rate;
-    private readonly ulong _threshold;
-
-    public SuccessLogSampler(double rate)
-    {
-        _rate = rate;
-        _threshold = (ulong)(rate * (1UL << RandomBits));
-    }
-
-    public bool ShouldLog(Activity? activity)
-    {
-        if (_rate >= 1)
-        {
-            return true;
-        }
-
-        if (activity is null)
-        {
-            // No trace to follow (no listener made one): fall back on chance at the same rate.
-            return Random.Shared.NextDouble() < _rate;
-        }
-
-        Span<byte> traceId = stackalloc byte[16];
-        activity.TraceId.CopyTo(traceId);
-        return (BinaryPrimitives.ReadUInt64BigEndian(traceId[8..]) & RandomMask) < _threshold;
-    }
+    public bool ShouldLog() => rate >= 1 || Random.Shared.NextDouble() < rate;
 }
 
 /// <summary>The grpc-status a native call ended with, for the request log and the request span.</summary>

@@ -13,5 +13,11 @@ public sealed class RequestLogOptions
     /// </summary>
     public double SuccessSampleRate { get; set; } = 0.01;
 
+    /// <summary>
+    /// The most lines a second about requests without a valid session (refusals: 401, 404, the
+    /// anonymous rate limit's 429), for all such callers together; the rest are counted, not written.
+    /// </summary>
+    public int AnonymousLinesPerSecond { get; set; } = 10;
+
     public static bool IsValidRate(double rate) => rate is >= 0 and <= 1;
 }

@@ -26,7 +26,9 @@ public static class TelemetryExtensions
         builder.Services.AddOptions<RequestLogOptions>()
             .BindConfiguration(RequestLogOptions.SectionName)
             .Validate(options => RequestLogOptions.IsValidRate(options.SuccessSampleRate), "RequestLog:SuccessSampleRate must be from 0 to 1.")
+            .Validate(options => options.AnonymousLinesPerSecond >= 1, "RequestLog:AnonymousLinesPerSecond must be at least 1.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<AnonymousLogBudget>();
         var exportsToOtlp = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]);
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(ServiceIdentity.Name))

@@ -39,8 +39,16 @@ public sealed class ChatServiceFactory(string databaseConnectionString, IReadOnl
         // Tests read the request lines of successful calls too; the sampling tests set their own rate.
         builder.UseSetting("RequestLog:SuccessSampleRate", "1");
 
-        // Tests send far more than a user's default budget; the rate limit tests set their own.
+        // Tests send far more than a user's default budget, signed in or not, and every refusal's
+        // line is read; the rate limit and log budget tests set their own.
         builder.UseSetting("RateLimiting:PermitLimit", "1000000");
+        builder.UseSetting("RateLimiting:AnonymousPermitsPerSecond", "1000000");
+        builder.UseSetting("RateLimiting:AnonymousBurst", "1000000");
+        builder.UseSetting("RateLimiting:AnonymousConcurrency", "100000");
+        builder.UseSetting("RequestLog:AnonymousLinesPerSecond", "1000000");
+
+        // The web app's sealed vectors were sealed once, long before the default maximum age.
+        builder.UseSetting("Session:MaxAgeSeconds", "2000000000");
 
         // Test classes run side by side on few cores, where a create can wait seconds for CPU; the
         // pool exhaustion test sets its own short timeout.

@@ -64,6 +64,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpcPort}";
         start.Environment["Kestrel__Endpoints__Operations__Url"] = $"http://127.0.0.1:{operationsPort}";
         start.Environment["RateLimiting__PermitLimit"] = "1000000";
+        // Tests poll health without a session far faster than a balancer would; the anonymous
+        // flood test sets its own limits.
+        start.Environment["RateLimiting__AnonymousPermitsPerSecond"] = "1000000";
+        start.Environment["RateLimiting__AnonymousBurst"] = "1000000";
+        start.Environment["RateLimiting__AnonymousConcurrency"] = "100000";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
@@ -108,7 +109,7 @@ public sealed class OpenApiDocumentTests(NeptunApiFixture api) : IClassFixture<N
     }
 
     [Fact]
-    public async Task The_interactive_page_is_served_in_development_only()
+    public async Task Outside_development_the_page_is_gone_and_the_document_is_on_the_operations_port_only()
     {
         using var page = await api.Rest.GetAsync(new Uri("/api-docs/index.html", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
@@ -117,8 +118,45 @@ public sealed class OpenApiDocumentTests(NeptunApiFixture api) : IClassFixture<N
         using var client = production.CreateClient();
         using var hidden = await client.GetAsync(new Uri("/api-docs/index.html", UriKind.Relative));
         Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
-        using var document = await client.GetAsync(new Uri(DocumentPath, UriKind.Relative));
-        Assert.Equal(HttpStatusCode.OK, document.StatusCode);
+        using var publicDocument = await client.GetAsync(new Uri(DocumentPath, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, publicDocument.StatusCode);
+
+        using var operations = production.CreateOperationsClient();
+        var document = JsonDocument.Parse(await operations.GetStringAsync(new Uri(DocumentPath, UriKind.Relative))).RootElement;
+        var body = document.GetProperty("components").GetProperty("schemas").GetProperty("CreateProjectChatBody");
+        Assert.Contains(NeptunApiFixture.ValidModel, body.GetProperty("properties").GetProperty("model").GetProperty("enum").EnumerateArray().Select(m => m.GetString()));
+    }
+
+    [Fact]
+    public async Task The_document_is_built_once_and_a_new_model_rebuilds_it()
+    {
+        // A database of its own: the model added here must not reach the other tests' enum.
+        var own = new NeptunApiFixture();
+        await own.InitializeAsync();
+        try
+        {
+            var first = await own.Rest.GetStringAsync(new Uri(DocumentPath, UriKind.Relative));
+            var cache = own.Factory.Services.GetRequiredService<Rest.OpenApiDocumentCache>();
+            var built = await cache.GetJsonAsync(CancellationToken.None);
+            Assert.Same(built, await cache.GetJsonAsync(CancellationToken.None));
+
+            // The web app adds a model: the catalog reads the enum again (at most once per refresh
+            // interval, 0 s in tests) when a create names it, and the document follows.
+            const string added = "test/openapi-added-model";
+            await own.Database.ExecuteAsync($"ALTER TYPE ai_model_enum ADD VALUE IF NOT EXISTS '{added}'");
+            using (var created = await own.PostChatAsync(own.AdaCookie, NeptunApiFixture.AdaId, own.AdaProjectId, $$"""{"model": "{{added}}", "name": "New model"}"""))
+            {
+                Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            }
+
+            var second = await own.Rest.GetStringAsync(new Uri(DocumentPath, UriKind.Relative));
+            Assert.DoesNotContain(added, first, StringComparison.Ordinal);
+            Assert.Contains(added, second, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await own.DisposeAsync();
+        }
     }
 
     private async Task<JsonElement> DocumentAsync() =>
