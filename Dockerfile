@@ -9,11 +9,13 @@ WORKDIR /src
 
 # Restore first from the project files alone, so the package layer is reused until one changes.
 # The service project is restored (not the sln, which also lists the test projects).
-COPY Directory.Build.props Directory.Packages.props ./
-COPY src/Neptun.Chat.Contracts/Neptun.Chat.Contracts.csproj src/Neptun.Chat.Contracts/
-COPY src/Neptun.Session/Neptun.Session.csproj src/Neptun.Session/
-COPY src/Neptun.Chat.Service/Neptun.Chat.Service.csproj src/Neptun.Chat.Service/
-RUN dotnet restore src/Neptun.Chat.Service/Neptun.Chat.Service.csproj
+# Locked: exactly the packages the committed packages.lock.json files name, from the source
+# nuget.config maps them to.
+COPY Directory.Build.props Directory.Packages.props nuget.config ./
+COPY src/Neptun.Chat.Contracts/Neptun.Chat.Contracts.csproj src/Neptun.Chat.Contracts/packages.lock.json src/Neptun.Chat.Contracts/
+COPY src/Neptun.Session/Neptun.Session.csproj src/Neptun.Session/packages.lock.json src/Neptun.Session/
+COPY src/Neptun.Chat.Service/Neptun.Chat.Service.csproj src/Neptun.Chat.Service/packages.lock.json src/Neptun.Chat.Service/
+RUN dotnet restore --locked-mode src/Neptun.Chat.Service/Neptun.Chat.Service.csproj
 
 # protos/ is compiled by the Contracts project.
 COPY protos/ protos/

@@ -54,6 +54,9 @@ require_debian_command nginx nginx
 require_debian_command h2load nghttp2-client
 
 if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
+  # The packages must be the ones the committed packages.lock.json files name (Directory.Build.props).
+  run_step "the locked restore (dotnet restore --locked-mode)" \
+    dotnet restore Neptun.Grpc.sln --locked-mode --nologo --verbosity quiet
   # The code must follow .editorconfig; checked once, before any database is made.
   run_step "the format check (scripts/check-format.sh)" scripts/check-format.sh
   # pg_virtualenv creates a cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD, runs us again, and

@@ -95,6 +95,18 @@ public sealed class ServiceProcess : IAsyncDisposable
         return ExternalCommand.RunAsync(start, TimeSpan.FromSeconds(60));
     }
 
+    /// <summary>
+    /// The <c>migrate</c> command with what deploy/kubernetes/migrate-job.yaml gives it: a connection
+    /// string, no session password.
+    /// </summary>
+    public static Task MigrateAsTheJobDoesAsync(string databaseConnectionString)
+    {
+        var start = StartInfo(databaseConnectionString);
+        start.Environment.Remove("NUXT_SESSION_PASSWORD");
+        start.ArgumentList.Add("migrate");
+        return ExternalCommand.RunAsync(start, TimeSpan.FromSeconds(60));
+    }
+
     public ChatService.ChatServiceClient CreateChatClient() => new(_channel);
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
 using Neptun.Chat.Service.IntegrationTests.Processes;
 
@@ -25,13 +26,41 @@ public sealed class NginxProxy : IAsyncDisposable
     public Uri RestAddress { get; }
     public Uri GrpcAddress { get; }
 
+    /// <summary>
+    /// A handler whose connections to nginx come from <paramref name="source"/>, one of loopback's
+    /// addresses (all of 127.0.0.0/8 is local on Linux): so one test can be several clients, each
+    /// with its own limit_req state, as nginx keys it by the client's address.
+    /// </summary>
+    public static SocketsHttpHandler HandlerFrom(IPAddress source) => new()
+    {
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
+
     /// <summary>nginx's error log, for a failure message.</summary>
     public string ErrorLog => File.Exists(ErrorLogPath) ? File.ReadAllText(ErrorLogPath) : "";
 
     private string ErrorLogPath => Path.Combine(_folder.FullName, "error.log");
 
     /// <param name="replicas">The replicas, in the order of the configuration's neptun-chat-1, neptun-chat-2.</param>
-    public static async Task<NginxProxy> StartAsync(IReadOnlyList<ServiceProcess> replicas)
+    public static Task<NginxProxy> StartAsync(IReadOnlyList<ServiceProcess> replicas) =>
+        StartAsync(replicas.Select(replica => (replica.RestAddress.Port, replica.GrpcAddress.Port)).ToList());
+
+    /// <param name="upstreams">Each replica's REST and gRPC ports (or a stand-in's), in the order of neptun-chat-1, neptun-chat-2.</param>
+    public static async Task<NginxProxy> StartAsync(IReadOnlyList<(int RestPort, int GrpcPort)> upstreams)
     {
         var executable = new[] { "/usr/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("nginx is not installed: run the tests through scripts/test.sh, which installs Debian's nginx.");
@@ -56,10 +85,10 @@ public sealed class NginxProxy : IAsyncDisposable
             ("http {", "http {\n" + string.Join('\n', new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi" }
                 .Select(kind => $"    {kind}_temp_path {folder.FullName}/{kind}_temp;"))),
         };
-        for (var i = 0; i < replicas.Count; i++)
+        for (var i = 0; i < upstreams.Count; i++)
         {
-            replacements.Add(($"neptun-chat-{i + 1}:8080", $"127.0.0.1:{replicas[i].RestAddress.Port}"));
-            replacements.Add(($"neptun-chat-{i + 1}:8081", $"127.0.0.1:{replicas[i].GrpcAddress.Port}"));
+            replacements.Add(($"neptun-chat-{i + 1}:8080", $"127.0.0.1:{upstreams[i].RestPort}"));
+            replacements.Add(($"neptun-chat-{i + 1}:8081", $"127.0.0.1:{upstreams[i].GrpcPort}"));
         }
 
         foreach (var (from, to) in replacements)
