@@ -50,6 +50,8 @@ require_debian_command npx nodejs npm
 require_debian_command redis-server redis-server
 # The nginx configuration in deploy/nginx is tested in front of two replicas, run by the tests too.
 require_debian_command nginx nginx
+# A PostgreSQL failover is tested behind one address too: HAProxy, switched by the tests.
+require_debian_command haproxy haproxy
 
 if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
   # The code must follow .editorconfig; checked once, before any database is made.
