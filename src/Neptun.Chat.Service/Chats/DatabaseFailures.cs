@@ -18,6 +18,7 @@ namespace Neptun.Chat.Service.Chats;
 /// </summary>
 public sealed class DatabaseFailures
 {
+    private readonly NpgsqlDataSource _dataSource;
     private readonly DatabaseSchemaState _schema;
     private readonly IOptions<DatabaseOptions> _database;
     private readonly ILogger<DatabaseFailures> _logger;
@@ -29,8 +30,10 @@ public sealed class DatabaseFailures
     private long _awaySince;
     private long _refusedInOutage;
 
-    public DatabaseFailures(DatabaseSchemaState schema, IOptions<DatabaseOptions> database, ILogger<DatabaseFailures> logger, IMeterFactory meterFactory)
+    public DatabaseFailures(
+        NpgsqlDataSource dataSource, DatabaseSchemaState schema, IOptions<DatabaseOptions> database, ILogger<DatabaseFailures> logger, IMeterFactory meterFactory)
     {
+        _dataSource = dataSource;
         _schema = schema;
         _database = database;
         _logger = logger;
@@ -62,6 +65,14 @@ public sealed class DatabaseFailures
 
         if (WhyAway(exception) is { } reason)
         {
+            if (exception is PostgresException { SqlState: SqlStates.ReadOnlySqlTransaction })
+            {
+                // A connection stays as read-only as it was opened (a proxy's session to a standby,
+                // a read-only default taken at login), and nothing breaks it: the pool is emptied,
+                // so that the next create connects afresh, through a proxy that may have switched.
+                _dataSource.Clear();
+            }
+
             OutageSeen(exception, reason);
             var refusal = ChatErrors.DatabaseUnavailable();
             _outageRefusals.AddOrUpdate(refusal, null);
@@ -103,7 +114,7 @@ public sealed class DatabaseFailures
     /// Why <paramref name="exception"/> means that the database as a whole cannot take a create
     /// now, or null when it is about this create (or unexpected).
     /// </summary>
-    internal static string? WhyAway(Exception exception) => exception switch
+    public static string? WhyAway(Exception exception) => exception switch
     {
         PostgresException { SqlState: SqlStates.ReadOnlySqlTransaction } => "the server is read-only: a standby, or a proxy not yet switched to the new primary",
         PostgresException { SqlState: var state } when SqlStates.IsAboutTheServer(state) => "the server ended or refused the session",

@@ -81,9 +81,9 @@ public sealed class FailoverLoad
 /// <summary>What the callers of a <see cref="FailoverLoad"/> were told, and the audit of the surviving database.</summary>
 public sealed record FailoverOutcome(IReadOnlyList<LoadCall> Calls, UnkeyedAudit Audit)
 {
-    /// <summary>How long after <paramref name="since"/> the first create sent after <paramref name="fault"/> was answered 201.</summary>
+    /// <summary>How long after <paramref name="since"/> the first create sent after <paramref name="fault"/> was answered 201 (from <paramref name="since"/> on).</summary>
     public TimeSpan? FirstCreatedAfter(long fault, long since) =>
-        Calls.Where(c => c.Status == StatusCode.OK && c.StartedAt >= fault).Select(c => (long?)c.EndedAt).Min() is { } at
+        Calls.Where(c => c.Status == StatusCode.OK && c.StartedAt >= fault && c.EndedAt >= since).Select(c => (long?)c.EndedAt).Min() is { } at
             ? Stopwatch.GetElapsedTime(since, at)
             : null;
 

@@ -37,7 +37,7 @@ public sealed class ReplicatedPostgres : IAsyncDisposable
     }
 
     /// <summary>The keyword form: both hosts, primary first, and only a primary will do.</summary>
-    public string KeywordConnectionString => new NpgsqlConnectionStringBuilder(Database.ConnectionString)
+    public string KeywordConnectionString => new NpgsqlConnectionStringBuilder(Pooled(Database.ConnectionString))
     {
         Host = $"127.0.0.1:{Primary.Port},127.0.0.1:{Standby.Port}",
         TargetSessionAttributes = "primary",
@@ -48,7 +48,14 @@ public sealed class ReplicatedPostgres : IAsyncDisposable
         $"postgresql://postgres@127.0.0.1:{Primary.Port},127.0.0.1:{Standby.Port}/{Database.Name}?target_session_attrs=read-write";
 
     /// <summary>One address for the database: <paramref name="port"/> (a proxy in front of both).</summary>
-    public string ConnectionStringThrough(int port) => new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Port = port }.ConnectionString;
+    public string ConnectionStringThrough(int port) => new NpgsqlConnectionStringBuilder(Pooled(Database.ConnectionString)) { Port = port }.ConnectionString;
+
+    /// <summary>
+    /// <paramref name="connectionString"/> with the pool on, as the service runs in production: a
+    /// test database's connection string has it off (its admin connections leave nothing behind),
+    /// and what the pool keeps across an outage is part of what these tests test.
+    /// </summary>
+    public static string Pooled(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString) { Pooling = true }.ConnectionString;
 
     /// <summary>Ada and a project of hers, once a service has migrated the database; returns the project.</summary>
     public async Task<int> SeedAsync()
