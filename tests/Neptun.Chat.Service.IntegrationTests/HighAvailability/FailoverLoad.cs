@@ -111,6 +111,6 @@ public sealed record FailoverOutcome(IReadOnlyList<LoadCall> Calls, UnkeyedAudit
         Audit.AssertTruthful();
         Assert.All(Calls, c => Assert.True(c.Elapsed <= FailoverLoad.WorstAnswer, $"{c.Name} was answered {c.Status} after {c.Elapsed.TotalMilliseconds:F0} ms"));
         Assert.True(FirstCreatedAfter(fault, back) is { } first && first <= FailoverLoad.BackWithin,
-            $"no create sent after the fault was answered 201 within {FailoverLoad.BackWithin.TotalSeconds} s ({FirstCreatedAfter(fault, back)?.TotalMilliseconds:F0} ms)");
+            $"no create sent after the fault was answered 201 within {FailoverLoad.BackWithin.TotalSeconds} s (first: {(FirstCreatedAfter(fault, back) is { } at ? $"{at.TotalMilliseconds:F0} ms" : "never")})");
     }
 }
