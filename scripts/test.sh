@@ -52,6 +52,8 @@ require_debian_command redis-server redis-server
 require_debian_command nginx nginx
 # The anonymous flood test floods with a real load generator (h2load, for gRPC and HTTP/1.1).
 require_debian_command h2load nghttp2-client
+# A PostgreSQL failover is tested behind one address too: HAProxy, switched by the tests.
+require_debian_command haproxy haproxy
 
 if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
   # The packages must be the ones the committed packages.lock.json files name (Directory.Build.props).

@@ -12,9 +12,6 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Debug, "Created chat {ChatId} for user {UserId} in project {ProjectId}")]
     public static partial void ChatCreated(ILogger logger, int chatId, int userId, int projectId);
 
-    [LoggerMessage(3, LogLevel.Warning, "Database unavailable ({ExceptionType}, SQLSTATE {SqlState})")]
-    public static partial void DatabaseUnavailable(ILogger logger, string exceptionType, string? sqlState);
-
     [LoggerMessage(4, LogLevel.Error, "Database call failed")]
     public static partial void DatabaseFailed(ILogger logger, Exception exception);
 
@@ -61,6 +58,13 @@ internal static partial class Log
 
     [LoggerMessage(18, LogLevel.Information, "Redis answers again: the shared rate limit applies")]
     public static partial void SharedRateLimitResumed(ILogger logger);
+
+    // Once per outage, not per create: every create in it is refused alike (503 with a retry pushback).
+    [LoggerMessage(30, LogLevel.Warning, "The database is unavailable ({Reason}; {ExceptionType}, SQLSTATE {SqlState}): creates are answered 503 with a retry pushback until it answers again")]
+    public static partial void DatabaseAway(ILogger logger, string reason, string exceptionType, string? sqlState);
+
+    [LoggerMessage(31, LogLevel.Information, "The database answers again after {Seconds:0.0} s unavailable; {RefusedCreates} create(s) were refused meanwhile")]
+    public static partial void DatabaseBack(ILogger logger, double seconds, long refusedCreates);
 
     [LoggerMessage(40, LogLevel.Warning, "{Count} log line(s) about requests without a valid session were left out (RequestLog:AnonymousLinesPerSecond)")]
     public static partial void AnonymousLinesLeftOut(ILogger logger, long count);

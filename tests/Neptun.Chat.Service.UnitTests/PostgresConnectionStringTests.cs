@@ -31,6 +31,25 @@ public sealed class PostgresConnectionStringTests
         Assert.Equal("neptun", settings.Database);
     }
 
+    [Theory]
+    [InlineData("postgresql://neptun:pw@db1.internal:5432,db2.internal:5433/neptun?target_session_attrs=read-write", "db1.internal:5432,db2.internal:5433")]
+    [InlineData("postgresql://neptun:pw@db1.internal,db2.internal:5433/neptun?target_session_attrs=read-write", "db1.internal,db2.internal:5433")]
+    [InlineData("postgresql://neptun:pw@[::1]:5432,[fd00::2]/neptun?target_session_attrs=read-write", "[::1]:5432,[fd00::2]")]
+    public void Reads_the_uri_form_with_several_hosts(string uri, string hosts)
+    {
+        var settings = PostgresConnectionString.Parse(uri).Settings;
+
+        Assert.Equal(hosts, settings.Host);
+        Assert.Equal("neptun", settings.Username);
+        Assert.Equal("pw", settings.Password);
+        Assert.Equal("neptun", settings.Database);
+        Assert.Equal("read-write", settings.TargetSessionAttributes);
+
+        // What Npgsql connects with: a multi-host data source trying each in turn.
+        using var dataSource = NpgsqlDataSource.Create(settings.ConnectionString);
+        Assert.IsType<NpgsqlMultiHostDataSource>(dataSource);
+    }
+
     [Fact]
     public void Reads_the_keyword_form()
     {
@@ -44,6 +63,7 @@ public sealed class PostgresConnectionStringTests
     [Theory]
     [InlineData("postgresql://u:topsecret@h/d?sslmode=sometimes")]
     [InlineData("postgresql://u:topsecret@h/d?frobnicate=1")]
+    [InlineData("postgresql://u:topsecret@h1:5432,h2:port/d")]
     [InlineData("Host=h;Password=topsecret;Bogus Keyword=1")]
     public void Refuses_what_it_cannot_honour_without_quoting_the_password(string connectionString)
     {
@@ -63,6 +83,17 @@ public sealed class PostgresConnectionStringTests
         var built = NeptunDataSourceFactory.BuildConnectionString(new DatabaseOptions { ConnectionString = connectionString, MaxAutoPrepare = setting });
 
         Assert.Equal(expected, new NpgsqlConnectionStringBuilder(built).MaxAutoPrepare);
+    }
+
+    [Theory]
+    [InlineData("postgresql://u:p@h1:5432,h2:5432/d?target_session_attrs=read-write", 1)]
+    [InlineData("Host=h1:5432,h2:5432;Target Session Attributes=primary", 1)]
+    [InlineData("Host=h1:5432,h2:5432;Target Session Attributes=primary;Host Recheck Seconds=10", 10)]
+    public void A_promoted_standby_is_looked_for_every_second_unless_the_connection_string_says_otherwise(string connectionString, int expected)
+    {
+        var built = new NpgsqlConnectionStringBuilder(NeptunDataSourceFactory.BuildConnectionString(new DatabaseOptions { ConnectionString = connectionString }));
+
+        Assert.Equal(expected, built.HostRecheckSeconds);
     }
 
     [Theory]

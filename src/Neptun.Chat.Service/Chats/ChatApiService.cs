@@ -2,6 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Database;
+using Neptun.Chat.Service.Errors;
 using Neptun.Chat.Service.GrpcCalls;
 using Neptun.Chat.Service.Idempotency;
 using Neptun.Chat.V1;
@@ -79,6 +80,13 @@ public sealed class ChatApiService(
                 ? Status.DefaultCancelled
                 : new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
         }
+        catch (ApiException refusal)
+        {
+            failures.CountOutageRefusal(refusal);
+            throw;
+        }
+
+        failures.DatabaseAnswered();
 
         if (creation is null)
         {
@@ -118,7 +126,9 @@ public sealed class ChatApiService(
         }
         catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException && !callerGone.IsCancellationRequested)
         {
-            throw failures.ToRpcException(exception, timedOut: timeout.IsCancellationRequested);
+            var refusal = failures.ToRpcException(exception, timedOut: timeout.IsCancellationRequested);
+            failures.CountOutageRefusal(refusal);
+            throw refusal;
         }
     }
 

@@ -21,11 +21,20 @@ public static class ChatErrors
 
     public static ApiException Unavailable() => new(ApiErrors.Unavailable);
 
-    /// <summary>How long a caller refused by a full queue is asked to wait before it tries again.</summary>
-    private static readonly TimeSpan OverloadedRetryAfter = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How long a caller refused for a reason that passes (a full queue, the database away) is asked
+    /// to wait before it tries again: about the time a standby's promotion takes to be seen.
+    /// </summary>
+    private static readonly TimeSpan PassingRefusalRetryAfter = TimeSpan.FromSeconds(1);
 
     /// <summary>The queue of creates is full: nothing was written; REST's Retry-After and gRPC's pushback say when to try again.</summary>
-    public static ApiException Overloaded() => new(ApiErrors.Unavailable, retryAfter: OverloadedRetryAfter);
+    public static ApiException Overloaded() => new(ApiErrors.Unavailable, retryAfter: PassingRefusalRetryAfter);
+
+    /// <summary>
+    /// The database cannot take the create now (unreachable, shutting down, no primary, read-only):
+    /// nothing was written; REST's Retry-After and gRPC's pushback say when to try again.
+    /// </summary>
+    public static ApiException DatabaseUnavailable() => new(ApiErrors.Unavailable, retryAfter: PassingRefusalRetryAfter);
 
     /// <summary>A commit whose outcome is unknown: the chat may be stored.</summary>
     public static ApiException MayHaveCompleted() => new(ApiErrors.MayHaveCompleted);

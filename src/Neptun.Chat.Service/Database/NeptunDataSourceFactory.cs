@@ -63,6 +63,17 @@ public static class NeptunDataSourceFactory
             settings.MaxPoolSize = options.PoolSize;
         }
 
+        // After a failover Npgsql trusts what it learnt of each host (the old primary down, the
+        // standby a standby) for Host Recheck Seconds, 10 by default: creates would be refused for
+        // that long after the promotion. At 1 s the new primary is found within a second, for at
+        // most one state query per host and second (0 would ask on every connection taken from
+        // the pool). A connection that breaks marks its host down and empties that host's pool,
+        // so no connection to the old primary is used again.
+        if (!parsed.Gives("Host Recheck Seconds"))
+        {
+            settings.HostRecheckSeconds = 1;
+        }
+
         // No session state is ever changed, so a pooled connection needs no DISCARD ALL on its way
         // back, which would also drop the prepared statement.
         if (!parsed.Gives("No Reset On Close"))

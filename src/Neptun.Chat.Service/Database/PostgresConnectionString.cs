@@ -41,43 +41,54 @@ public static class PostgresConnectionString
         }
     }
 
+    // postgresql://[user[:password]@][host[:port][,host[:port]...]][/dbname][?parameter=value&...],
+    // as libpq reads it. System.Uri cannot parse it: a list of hosts is not a URI authority.
     private static ParsedConnectionString FromUri(string text)
     {
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri))
-        {
-            throw new FormatException($"{DatabaseOptions.ConnectionStringVariable} is not a valid postgresql:// URI.");
-        }
+        var rest = text[(text.IndexOf("://", StringComparison.Ordinal) + 3)..];
+        var queryStart = rest.IndexOf('?', StringComparison.Ordinal);
+        var query = queryStart < 0 ? "" : rest[(queryStart + 1)..];
+        rest = queryStart < 0 ? rest : rest[..queryStart];
+
+        var pathStart = rest.IndexOf('/', StringComparison.Ordinal);
+        var authority = pathStart < 0 ? rest : rest[..pathStart];
+        var database = pathStart < 0 ? "" : Unescape(rest[(pathStart + 1)..]);
 
         var builder = new NpgsqlConnectionStringBuilder();
-        if (!string.IsNullOrEmpty(uri.Host))
+        var at = authority.LastIndexOf('@');
+        if (at >= 0)
         {
-            builder.Host = uri.Host.Trim('[', ']');
-        }
-
-        if (!uri.IsDefaultPort && uri.Port > 0)
-        {
-            builder.Port = uri.Port;
-        }
-
-        var userInfo = uri.UserInfo;
-        if (userInfo.Length > 0)
-        {
+            var userInfo = authority[..at];
             var colon = userInfo.IndexOf(':', StringComparison.Ordinal);
-            builder.Username = Uri.UnescapeDataString(colon < 0 ? userInfo : userInfo[..colon]);
+            builder.Username = Unescape(colon < 0 ? userInfo : userInfo[..colon]);
             if (colon >= 0)
             {
-                builder.Password = Uri.UnescapeDataString(userInfo[(colon + 1)..]);
+                builder.Password = Unescape(userInfo[(colon + 1)..]);
             }
         }
 
-        var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        var hosts = authority[(at + 1)..].Split(',').Select(ParseHost).Where(host => host.Name.Length > 0).ToList();
+        if (hosts is [var single])
+        {
+            builder.Host = single.Name.Trim('[', ']');
+            if (single.Port is { } port)
+            {
+                builder.Port = port;
+            }
+        }
+        else if (hosts.Count > 1)
+        {
+            // Npgsql's own list form: each host with its port, tried in order.
+            builder.Host = string.Join(',', hosts.Select(host => host.Port is { } port ? $"{host.Name}:{port}" : host.Name));
+        }
+
         if (database.Length > 0)
         {
             builder.Database = database;
         }
 
         var given = new HashSet<string>();
-        foreach (var (key, value) in QueryParameters(uri.Query))
+        foreach (var (key, value) in QueryParameters(query))
         {
             ApplyUriParameter(builder, key, value);
             if (key.Equals("connect_timeout", StringComparison.OrdinalIgnoreCase))
@@ -89,13 +100,33 @@ public static class PostgresConnectionString
         return new ParsedConnectionString(builder, given);
     }
 
+    /// <summary>One <c>host[:port]</c> of the URI's list; an IPv6 address keeps its brackets.</summary>
+    private static (string Name, int? Port) ParseHost(string text)
+    {
+        var portSeparator = text.LastIndexOf(':');
+        if (portSeparator < 0 || portSeparator < text.LastIndexOf(']'))
+        {
+            return (Unescape(text), null);
+        }
+
+        if (!int.TryParse(text[(portSeparator + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+            || port is 0 or > 65535)
+        {
+            throw new FormatException($"A host's port in {DatabaseOptions.ConnectionStringVariable} is not a port number.");
+        }
+
+        return (Unescape(text[..portSeparator]), port);
+    }
+
+    private static string Unescape(string text) => Uri.UnescapeDataString(text);
+
     private static IEnumerable<(string Key, string Value)> QueryParameters(string query)
     {
-        foreach (var pair in query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            var key = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
-            var value = equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..].Replace('+', ' '));
+            var key = Unescape(equals < 0 ? pair : pair[..equals]);
+            var value = equals < 0 ? "" : Unescape(pair[(equals + 1)..].Replace('+', ' '));
             yield return (key, value);
         }
     }

@@ -6,10 +6,15 @@ public static class SqlStates
     public const string InvalidTextRepresentation = "22P02";
     public const string ForeignKeyViolation = "23503";
 
+    /// <summary>A write on a read-only server: a standby (a proxy that has not switched to the new primary yet), or a read-only default.</summary>
+    public const string ReadOnlySqlTransaction = "25006";
+
     /// <summary>
-    /// Connection exceptions, operator intervention (shutdown, cancel) and insufficient resources:
-    /// failures of the server as a whole, not of any one row a statement wrote.
+    /// Connection exceptions, operator intervention (shutdown, cancel), insufficient resources and a
+    /// write refused by a read-only server: failures of the server as a whole, not of any one row a
+    /// statement wrote.
     /// </summary>
     public static bool IsAboutTheServer(string state) =>
-        state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57", StringComparison.Ordinal) || state.StartsWith("53", StringComparison.Ordinal);
+        state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57", StringComparison.Ordinal) || state.StartsWith("53", StringComparison.Ordinal)
+        || state == ReadOnlySqlTransaction;
 }

@@ -34,6 +34,9 @@ public sealed class TestDatabase : IAsyncDisposable
         return database;
     }
 
+    /// <summary>The same database on another server, such as the standby promoted after its primary failed.</summary>
+    public TestDatabase OnServer(string adminConnectionString) => new(Name, adminConnectionString);
+
     /// <summary>A connection that has not asked for UTC: it sees the database's own TimeZone.</summary>
     public async Task<NpgsqlConnection> OpenAsync()
     {

@@ -41,17 +41,57 @@ public sealed class OwnPostgresCluster : IAsyncDisposable
             .OrderBy(folder => int.TryParse(Path.GetFileName(Path.GetDirectoryName(folder)), out var version) ? version : 0)
             .LastOrDefault() ?? throw new InvalidOperationException("No PostgreSQL server under /usr/lib/postgresql: scripts/test.sh installs it.");
 
-        var folder = Directory.CreateTempSubdirectory("neptun-pg-").FullName;
-        if (ExternalCommand.IsRoot)
-        {
-            await ExternalCommand.RunAsync("chown", ["postgres:", folder], CommandTimeout);
-        }
-
-        var cluster = new OwnPostgresCluster(folder, binaries, TestPorts.Next());
+        var cluster = new OwnPostgresCluster(await NewFolderAsync(), binaries, TestPorts.Next());
         await cluster.AsServerUserAsync("initdb", ["-D", cluster.DataFolder, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"]);
         await cluster.StartAgainAsync();
         return cluster;
     }
+
+    /// <summary>
+    /// A streaming standby of this cluster (<c>pg_basebackup -R -X stream</c>) on a port of its
+    /// own, started and replaying; <see cref="RequireSynchronousStandbyAsync"/> makes its
+    /// acknowledgement a condition of every commit here.
+    /// </summary>
+    public async Task<OwnPostgresCluster> StartStandbyAsync()
+    {
+        var standby = new OwnPostgresCluster(await NewFolderAsync(), _binaries, TestPorts.Next());
+        await AsServerUserAsync("pg_basebackup", ["-D", standby.DataFolder, "-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-U", "postgres", "-R", "-X", "stream", "-c", "fast", "--no-sync"]);
+        await standby.StartAgainAsync();
+        return standby;
+    }
+
+    /// <summary>
+    /// synchronous_standby_names = '*' (with synchronous_commit on, the default): a COMMIT is
+    /// answered only once a standby has it. Set after the base backup, so that the standby's own
+    /// copy of the settings does not ask for a standby of its own once promoted. Returns once the
+    /// standby is streaming as the synchronous one.
+    /// </summary>
+    public async Task RequireSynchronousStandbyAsync()
+    {
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using (var set = new NpgsqlCommand("ALTER SYSTEM SET synchronous_standby_names = '*'; SELECT pg_reload_conf()", connection))
+        {
+            await set.ExecuteNonQueryAsync();
+        }
+
+        var synchronous = await Polling.UntilAsync(async () =>
+        {
+            await using var state = new NpgsqlCommand("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'", connection);
+            return (long)(await state.ExecuteScalarAsync())! > 0;
+        }, TimeSpan.FromSeconds(30));
+        if (synchronous is null)
+        {
+            throw new InvalidOperationException("The standby did not become synchronous within 30 s.");
+        }
+    }
+
+    /// <summary>Promotes this standby to a primary (<c>pg_ctl promote</c>) and returns once it takes writes.</summary>
+    public Task PromoteAsync() => AsServerUserAsync("pg_ctl", ["promote", "-D", DataFolder, "-w"]);
+
+    /// <summary>Ends the cluster as a power cut would (<c>pg_ctl stop -m immediate</c>): no checkpoint, every session cut.</summary>
+    public Task CrashAsync() => AsServerUserAsync("pg_ctl", ["stop", "-D", DataFolder, "-m", "immediate", "-w"]);
 
     /// <summary>Starts the stopped cluster and returns once it accepts connections.</summary>
     public Task StartAgainAsync() => AsServerUserAsync("pg_ctl", [
@@ -103,6 +143,18 @@ public sealed class OwnPostgresCluster : IAsyncDisposable
         }
 
         Directory.Delete(_folder, recursive: true);
+    }
+
+    /// <summary>A temporary folder for a cluster's data, socket and log, which the server user owns.</summary>
+    private static async Task<string> NewFolderAsync()
+    {
+        var folder = Directory.CreateTempSubdirectory("neptun-pg-").FullName;
+        if (ExternalCommand.IsRoot)
+        {
+            await ExternalCommand.RunAsync("chown", ["postgres:", folder], CommandTimeout);
+        }
+
+        return folder;
     }
 
     private static List<int> ChildrenOf(int parent)

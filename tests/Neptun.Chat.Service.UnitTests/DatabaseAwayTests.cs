@@ -1,0 +1,51 @@
+using System.Net.Sockets;
+using Neptun.Chat.Service.Chats;
+using Npgsql;
+
+namespace Neptun.Chat.Service.UnitTests;
+
+/// <summary>
+/// Which failures mean the database as a whole is away (503 with a retry pushback, counted as an
+/// outage) and which are about one create or unexpected. The shapes are Npgsql's own; the
+/// integration tests (HighAvailability) bring each about against real PostgreSQL servers.
+/// </summary>
+public sealed class DatabaseAwayTests
+{
+    public static TheoryData<string, Exception> Away => new()
+    {
+        { "no host in the wanted role", new NpgsqlException("No suitable host was found.") },
+        { "no host reachable", new NpgsqlException("Unable to connect to a suitable host.", new AggregateException(Refused(), Refused())) },
+        { "connection refused", Refused() },
+        { "connection reset", new NpgsqlException("Exception while reading from stream", new IOException("reset", new SocketException((int)SocketError.ConnectionReset))) },
+        { "connect timed out", new NpgsqlException("Timeout during connection attempt", new TimeoutException()) },
+        { "admin shutdown", Postgres("57P01") },
+        { "crash shutdown", Postgres("57P02") },
+        { "cannot connect now", Postgres("57P03") },
+        { "connection failure", Postgres("08006") },
+        { "too many connections", Postgres("53300") },
+        { "read-only transaction", Postgres("25006") },
+    };
+
+    public static TheoryData<string, Exception> NotAway => new()
+    {
+        { "a foreign key", Postgres("23503") },
+        { "a serialization failure (transient, but about the transaction)", Postgres("40001") },
+        { "a syntax error", Postgres("42601") },
+        { "hosts that failed for another reason", new NpgsqlException("Unable to connect to a suitable host.", new AggregateException(Refused(), Postgres("28P01"))) },
+        { "not a database failure", new InvalidOperationException("a bug") },
+    };
+
+    [Theory]
+    [MemberData(nameof(Away))]
+    public void The_database_is_away(string what, Exception exception) =>
+        Assert.True(DatabaseFailures.WhyAway(exception) is not null, what);
+
+    [Theory]
+    [MemberData(nameof(NotAway))]
+    public void The_database_is_not_away(string what, Exception exception) =>
+        Assert.True(DatabaseFailures.WhyAway(exception) is null, what);
+
+    private static NpgsqlException Refused() => new("Failed to connect to 127.0.0.1:5432", new SocketException((int)SocketError.ConnectionRefused));
+
+    private static PostgresException Postgres(string sqlState) => new("message", "ERROR", "ERROR", sqlState);
+}
