@@ -34,7 +34,8 @@ app.MigrateDatabaseIfAsked();
 
 // The request path, in the order a request meets it. Routing runs first (WebApplication adds it),
 // so every step below knows the endpoint and whether the call is REST or native gRPC.
-// One log line per request; outermost, so that it logs the status the caller really gets.
+// One log line per request, and a native call's gRPC status on the request metric; outermost,
+// so that both see the status the caller really gets.
 app.UseMiddleware<RequestLogMiddleware>();
 // Probes and metrics answer on the operations port only, and nothing else does there (404).
 app.UseOperationsPort();

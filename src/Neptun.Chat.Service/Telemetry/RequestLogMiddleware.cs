@@ -10,7 +10,8 @@ namespace Neptun.Chat.Service.Telemetry;
 /// Writes one structured line per request, after the REST contract has settled the status: the
 /// method, the route (never the query or a header), the HTTP status, the gRPC status of a native
 /// call, the session's user id when it has a valid session, and the duration. Every failed request
-/// gets its line; successful ones at <see cref="RequestLogOptions.SuccessSampleRate"/>.
+/// gets its line; successful ones at <see cref="RequestLogOptions.SuccessSampleRate"/>. A native
+/// call's gRPC status also goes on the request's duration metric (<see cref="GrpcStatusMetricTag"/>).
 /// </summary>
 public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLogMiddleware> logger, IOptions<RequestLogOptions> options)
 {
@@ -35,6 +36,7 @@ public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLo
         {
             var statusCode = context.Response.StatusCode;
             var grpcStatus = GrpcResponseStatus.Read(context);
+            GrpcStatusMetricTag.Add(context, grpcStatus);
             if (threw || !IsSuccess(statusCode, grpcStatus) || _successSampler.ShouldLog(Activity.Current))
             {
                 Log.RequestCompleted(
@@ -93,7 +95,7 @@ public sealed class SuccessLogSampler
     }
 }
 
-/// <summary>The grpc-status a native call ended with, for the request log and the request span.</summary>
+/// <summary>The grpc-status a native call ended with, for the request log, the request span and the request metric.</summary>
 public static class GrpcResponseStatus
 {
     private const string HeaderName = "grpc-status";
@@ -111,5 +113,25 @@ public static class GrpcResponseStatus
         }
 
         return context.Response.Headers.TryGetValue(HeaderName, out status) ? status.ToString() : null;
+    }
+}
+
+/// <summary>
+/// A native gRPC call answers HTTP 200 whatever its outcome, so ASP.NET Core's
+/// <c>http.server.request.duration</c> alone cannot tell its failures from its successes: this adds
+/// the call's status as <c>rpc.grpc.status_code</c> (OpenTelemetry's name; Prometheus shows
+/// <c>rpc_grpc_status_code</c>), which the availability objective and its alerts read
+/// (deploy/prometheus). REST requests carry none: their HTTP status tells.
+/// </summary>
+public static class GrpcStatusMetricTag
+{
+    public const string Name = "rpc.grpc.status_code";
+
+    public static void Add(HttpContext context, string? grpcStatus)
+    {
+        if (grpcStatus is not null && context.Features.Get<IHttpMetricsTagsFeature>() is { } metric)
+        {
+            metric.Tags.Add(new KeyValuePair<string, object?>(Name, grpcStatus));
+        }
     }
 }
