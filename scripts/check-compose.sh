@@ -301,6 +301,9 @@ prometheus_problems() {
     neptun_chat_create_queue_depth neptun_chat_create_results_total; do
     [ "$(instances_with "$selector")" = "$replica_targets" ] || echo "$selector not there for both replicas (only: $(instances_with "$selector"))"
   done
+  # A native call's outcome is its gRPC status, which the objectives read (HTTP says 200 always).
+  [ -n "$(query "http_server_request_duration_seconds_count{$grpc_route, rpc_grpc_status_code=\"0\"}")" ] \
+    || echo "no native create counted with rpc_grpc_status_code=\"0\""
   # Every chat this check created, counted by the replicas that wrote it.
   value=$(query 'sum(neptun_chat_create_results_total{result="written"})' | sed -n 's/.* => \([^ ]*\) @.*/\1/p')
   [ "$value" = $((2 + limit)) ] || echo "$((2 + limit)) chats written, but Prometheus counts ${value:-none}"
@@ -363,4 +366,4 @@ brought_up=false
 timed down
 
 say "figures: ${timings[*]}"
-say "passed in ${SECONDS}s: up, migrated, REST and gRPC through nginx, both replicas serving, one limit of $limit in Redis, nothing left after down -v"
+say "passed in ${SECONDS}s: up, migrated, REST and gRPC through nginx, both replicas serving, one limit of $limit in Redis, Prometheus and the dashboard's queries, nothing left after down -v"

@@ -8,8 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 readonly rules=deploy/prometheus/neptun-chat.rules.yml tests=deploy/prometheus/neptun-chat.rules.test.yml
 
-promtool check rules "$rules" >/dev/null || { promtool check rules "$rules"; exit 1; }
-promtool test rules "$tests" >/dev/null || { promtool test rules "$tests"; exit 1; }
+for promtool_check in "check rules $rules" "test rules $tests"; do
+  # shellcheck disable=SC2086 # two words of promtool's command and the file, split on purpose
+  output=$(promtool $promtool_check 2>&1) || { echo "$output" >&2; exit 1; }
+done
 if [ "${1:-}" = --no-mutants ]; then
   echo "check-prometheus-rules: rules valid, tests pass (mutants left out)"
   exit 0
