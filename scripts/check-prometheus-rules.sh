@@ -3,7 +3,8 @@
 # tests (neptun-chat.rules.test.yml) pass, and they can fail: each alert's expression replaced by
 # one that never fires, and each deliberate choice of the rules undone (below), must each make a
 # test fail. A mutant that passes means a test that proves nothing. Run by scripts/test.sh;
-# --no-mutants (a filtered run's choice) leaves the mutants out: they take half a minute or more.
+# --no-mutants (a filtered run's choice) leaves the mutants out, which take half a minute to a
+# minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 readonly rules=deploy/prometheus/neptun-chat.rules.yml tests=deploy/prometheus/neptun-chat.rules.test.yml

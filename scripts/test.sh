@@ -58,7 +58,7 @@ if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
   # The code must follow .editorconfig; checked once, before any database is made.
   run_step "the format check (scripts/check-format.sh)" scripts/check-format.sh
   # The alert rules: valid, their unit tests pass, and each test can fail (its mutants, which take
-  # half a minute, only in a full run).
+  # half a minute to a minute, only in a full run).
   run_step "the Prometheus rule check (scripts/check-prometheus-rules.sh)" \
     scripts/check-prometheus-rules.sh $([ $# -eq 0 ] || echo --no-mutants)
   # pg_virtualenv creates a cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD, runs us again, and
