@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Brings docker-compose.yml up with podman-compose (Debian's), with the service image that
 # scripts/check-image.sh built, and checks it as a user would meet it: PostgreSQL, the migration,
-# two replicas, nginx and Redis start; a chat is created over REST and over native gRPC through
-# nginx; both replicas serve (each one's own metrics say so); the rate limit is one for both (limit
-# L: of calls spread over the two, exactly L succeed, the rest are refused with the pushback); then
-# `podman-compose down -v` leaves nothing behind. postgres, nginx and redis are stand-ins where the
-# official images cannot be pulled (scripts/lib/service-standins.sh; docs/container.md says what
-# that proves). Skips (exit code 77) where it cannot run, with what to do; on CI (CI=true) that
-# fails. Run alone (as root) after the image check: scripts/check-compose.sh.
+# two replicas, nginx, Redis and Prometheus start; a chat is created over REST and over native gRPC
+# through nginx; both replicas serve (each one's own metrics say so); the rate limit is one for
+# both (limit L: of calls spread over the two, exactly L succeed, the rest are refused with the
+# pushback);
+# Prometheus scrapes both, every recording rule and dashboard query has data, and no alert fires;
+# then `podman-compose down -v` leaves nothing behind. postgres, nginx, redis and prometheus are
+# stand-ins where the official images cannot be pulled (scripts/lib/service-standins.sh;
+# docs/container.md says what that proves). Skips (exit code 77) where it cannot run, with what to
+# do; on CI (CI=true) that fails. Run alone (as root) after the image check: scripts/check-compose.sh.
 # errtrace (-E): a failure inside a function, too, ends in fail() with the tools' last words.
 set -eEuo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,9 @@ trap 'fail "at line $LINENO"' ERR
 for helper in netavark aardvark-dns; do
   [ -x "/usr/lib/podman/$helper" ] || missing_packages+=("$helper")
 done
+# promtool (Debian's prometheus) asks the compose run's Prometheus; node reads the dashboard.
+has_debian_command promtool || missing_packages+=(prometheus)
+has_debian_command node || missing_packages+=(nodejs)
 as_root_with "building the stand-in images with debootstrap, and rootful podman with a network of its own, need root" \
   "To check compose, as root, once scripts/check-image.sh has built the image:" "sudo scripts/check-compose.sh" \
   podman runc podman-compose debootstrap curl
@@ -82,7 +87,7 @@ timings=()
 timed() { timings+=("$1 $((SECONDS - phase_start))s"); phase_start=$SECONDS; }
 phase_start=$SECONDS
 
-step "stand-in images for postgres, nginx and redis"
+step "stand-in images for postgres, nginx, redis and prometheus"
 missing_standins=false
 for entry in "${service_standins[@]}"; do
   [ "$(standin_state "${entry%%=*}" "$(service_standin_key "${entry#*=}")")" != missing ] || missing_standins=true
@@ -99,10 +104,14 @@ export NEPTUN_CHAT_IMAGE=$image
 export NUXT_SESSION_PASSWORD
 NUXT_SESSION_PASSWORD=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 export RateLimiting__PermitLimit=$limit RateLimiting__WindowSeconds=$window_seconds
-export NEPTUN_CHAT_REST_PORT NEPTUN_CHAT_GRPC_PORT
+export NEPTUN_CHAT_REST_PORT NEPTUN_CHAT_GRPC_PORT NEPTUN_CHAT_PROMETHEUS_PORT
 NEPTUN_CHAT_REST_PORT=$(free_local_port)
 NEPTUN_CHAT_GRPC_PORT=$(free_local_port)
 while [ "$NEPTUN_CHAT_GRPC_PORT" = "$NEPTUN_CHAT_REST_PORT" ]; do NEPTUN_CHAT_GRPC_PORT=$(free_local_port); done
+NEPTUN_CHAT_PROMETHEUS_PORT=$(free_local_port)
+while [ "$NEPTUN_CHAT_PROMETHEUS_PORT" = "$NEPTUN_CHAT_REST_PORT" ] || [ "$NEPTUN_CHAT_PROMETHEUS_PORT" = "$NEPTUN_CHAT_GRPC_PORT" ]; do
+  NEPTUN_CHAT_PROMETHEUS_PORT=$(free_local_port)
+done
 brought_up=true
 compose up --detach --no-build || fail "podman-compose up"
 timed up
@@ -272,6 +281,77 @@ for i in 0 1; do
 done
 timed "rate limit"
 
+step "Prometheus: both replicas scraped, their metrics there, every recording rule with data, no alert firing"
+prometheus_url="http://127.0.0.1:$NEPTUN_CHAT_PROMETHEUS_PORT"
+rules_file=deploy/prometheus/neptun-chat.rules.yml
+# One instant query; promtool prints a line per sample: {LABELS} => VALUE @[TIME].
+query() { promtool query instant "$prometheus_url" "$1" 2>>"$log" || true; }
+# The replicas (scrape targets) that have a series of METRIC, as "neptun-chat-1:8082 neptun-chat-2:8082".
+instances_with() { # METRIC_SELECTOR
+  query "count by (instance) ($1)" | sed -n 's/^{instance="\([^"]*\)"} => .*/\1/p' | sort | paste -sd ' ' -
+}
+replica_targets=$(printf '%s:8082\n' "${replicas[@]}" | paste -sd ' ' -)
+rest_route='http_route="/api/users/{user_id}/projects/{project_id}/chats"'
+grpc_route='http_route="/neptun.chat.v1.ChatService/CreateProjectChat"'
+# What Prometheus does not show yet, one line each; nothing once all is there.
+prometheus_problems() {
+  local selector name value
+  [ "$(instances_with 'up{job="neptun-chat"} == 1')" = "$replica_targets" ] || echo "not both replicas up: $(query 'up')"
+  for selector in "http_server_request_duration_seconds_count{$rest_route}" "http_server_request_duration_seconds_count{$grpc_route}" \
+    neptun_chat_create_queue_depth neptun_chat_create_results_total; do
+    [ "$(instances_with "$selector")" = "$replica_targets" ] || echo "$selector not there for both replicas (only: $(instances_with "$selector"))"
+  done
+  # A native call's outcome is its gRPC status, which the objectives read (HTTP says 200 always).
+  [ -n "$(query "http_server_request_duration_seconds_count{$grpc_route, rpc_grpc_status_code=\"0\"}")" ] \
+    || echo "no native create counted with rpc_grpc_status_code=\"0\""
+  # Every chat this check created, counted by the replicas that wrote it.
+  value=$(query 'sum(neptun_chat_create_results_total{result="written"})' | sed -n 's/.* => \([^ ]*\) @.*/\1/p')
+  [ "$value" = $((2 + limit)) ] || echo "$((2 + limit)) chats written, but Prometheus counts ${value:-none}"
+  # neptun_chat_database_unavailable_total is not among the queries: the replicas refuse no create
+  # here, and a counter that never counted may not be exported at all.
+  for name in $(sed -n 's/^      - record: //p' "$rules_file"); do
+    value=$(query "$name" | sed -n 's/.* => \([^ ]*\) @.*/\1/p')
+    case $value in
+      "" | NaN) echo "the recording rule $name returns ${value:-nothing}" ;;
+    esac
+  done
+  for name in neptun_chat:create_answers_counted:rate5m neptun_chat:create_answers_succeeded:rate5m; do
+    [ -n "$(query "$name > 0")" ] || echo "$name is 0: the rules do not see the creates"
+  done
+  [ -z "$(query 'ALERTS{alertstate="firing"}')" ] || echo "alerts firing: $(query 'ALERTS{alertstate="firing"}')"
+}
+# Prometheus scrapes every 5 s (deploy/prometheus/prometheus.yml), and the recording rules run
+# once a minute: give them two rounds after the creates.
+for attempt in $(seq 1 75); do
+  problems=$(prometheus_problems)
+  [ -n "$problems" ] || break
+  sleep 2
+done
+[ -z "$problems" ] || { podman logs "$(container_of prometheus)" 2>&1 | tail -n 20 >&2 || true; fail "Prometheus: $problems"; }
+pending=$(query 'ALERTS{alertstate="pending"}' | sed -n 's/.*alertname="\([^"]*\)".*/\1/p' | paste -sd ' ' -)
+say "both replicas up and scraped, $((2 + limit)) written creates counted, every recording rule has data, no alert firing${pending:+ (pending: $pending)}"
+say "error ratio over 5m: $(query 'neptun_chat:create_errors:ratio_rate5m' | sed 's/ @.*//'), slow ratio over 5m: $(query 'neptun_chat:create_slow:ratio_rate5m' | sed 's/ @.*//')"
+timed prometheus
+
+step "every query of the Grafana dashboard (deploy/grafana/neptun-chat.json) returns data"
+# Grafana's $__rate_interval becomes 1m, four of Prometheus' 5 s scrapes. The two counters that
+# count only faults (database refusals, creates let through without Redis) have no data on a
+# healthy run; their queries must still be valid PromQL.
+dashboard_queries=$(node -e '
+  const dashboard = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  for (const panel of dashboard.panels) for (const target of panel.targets) console.log(`${panel.title}\t${target.expr}`);
+' deploy/grafana/neptun-chat.json)
+faults_only='neptun_chat_database_unavailable_total|neptun_chat_rate_limit_failed_open_total'
+panel_queries=0
+while IFS=$'\t' read -r title expr; do
+  expr=${expr//'$__rate_interval'/1m}
+  answer=$(promtool query instant "$prometheus_url" "$expr" 2>&1) || fail "panel \"$title\": $expr is refused: $answer"
+  if [ -z "$answer" ] && ! [[ $expr =~ $faults_only ]]; then fail "panel \"$title\": $expr returns no data"; fi
+  panel_queries=$((panel_queries + 1))
+done <<<"$dashboard_queries"
+say "$panel_queries queries of $(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).panels.length)' deploy/grafana/neptun-chat.json) panels answered"
+timed dashboard
+
 step "podman-compose down -v"
 compose down -v || fail "podman-compose down -v"
 # podman-compose 1.0 removes the containers and the volumes, but not the network it created.
@@ -286,4 +366,4 @@ brought_up=false
 timed down
 
 say "figures: ${timings[*]}"
-say "passed in ${SECONDS}s: up, migrated, REST and gRPC through nginx, both replicas serving, one limit of $limit in Redis, nothing left after down -v"
+say "passed in ${SECONDS}s: up, migrated, REST and gRPC through nginx, both replicas serving, one limit of $limit in Redis, Prometheus and the dashboard's queries, nothing left after down -v"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Checks the formatting (scripts/check-format.sh), runs every test project against a throwaway
-# PostgreSQL cluster (Debian's pg_virtualenv), then prints one closing line: "N passed, N failed".
-# The closing line comes in every case: a step that stops the run before the tests (a missing
-# package, the format check, the proto lint, the manifest check, the cluster) counts as one failure.
+# Checks the formatting (scripts/check-format.sh) and the Prometheus rules, runs every test project
+# against a throwaway PostgreSQL cluster (Debian's pg_virtualenv), then prints one closing line:
+# "N passed, N failed". The closing line comes in every case: a step that stops the run before the
+# tests (a missing package, the format check, the rule check, the proto lint, the manifest check,
+# the cluster) counts as one failure.
 # Works as root and as a normal user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +55,8 @@ require_debian_command nginx nginx
 require_debian_command h2load nghttp2-client
 # A PostgreSQL failover is tested behind one address too: HAProxy, switched by the tests.
 require_debian_command haproxy haproxy
+# The alert rules in deploy/prometheus are checked and unit-tested with promtool.
+require_debian_command promtool prometheus
 
 if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
   # The packages must be the ones the committed packages.lock.json files name (Directory.Build.props).
@@ -61,6 +64,10 @@ if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
     dotnet restore Neptun.Grpc.sln --locked-mode --nologo --verbosity quiet
   # The code must follow .editorconfig; checked once, before any database is made.
   run_step "the format check (scripts/check-format.sh)" scripts/check-format.sh
+  # The alert rules: valid, their unit tests pass, and each test can fail (its mutants, which take
+  # half a minute to a minute, only in a full run).
+  run_step "the Prometheus rule check (scripts/check-prometheus-rules.sh)" \
+    scripts/check-prometheus-rules.sh $([ $# -eq 0 ] || echo --no-mutants)
   # pg_virtualenv creates a cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD, runs us again, and
   # removes the cluster afterwards, whatever the outcome. -t keeps the cluster in a temporary
   # folder even as root: root's default, a cluster named "regress" under /etc/postgresql, refuses

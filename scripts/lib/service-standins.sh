@@ -1,13 +1,13 @@
 # Stand-ins for the official images docker-compose.yml names besides the service's own (postgres,
-# nginx, redis), for machines that cannot pull them: each is Debian bookworm's package of that
-# server on Debian's minimal root file system (debootstrap, as the .NET stand-ins), built from
+# nginx, redis, prometheus), for machines that cannot pull them: each is Debian bookworm's package
+# of that server on Debian's minimal root file system (debootstrap, as the .NET stand-ins), built from
 # scripts/standins/NAME/Containerfile and tagged with the official name, so that the compose file
 # names the official images and nothing else. Sourced after scripts/lib/standin-images.sh (its
 # label, suite and mirror); needs root, podman and debootstrap. A second run reuses them.
 
 readonly service_standin_base=localhost/neptun-standin-debian:bookworm
 # Each official name and the folder of scripts/standins/ that stands in for it.
-readonly service_standins=(postgres:15=postgres nginx:stable=nginx redis:7=redis)
+readonly service_standins=(postgres:15=postgres nginx:stable=nginx redis:7=redis prom/prometheus:v2.42.0=prometheus)
 
 # The base: debootstrap's minimal root, plus what Debian's own container images add so that a
 # package's maintainer scripts do not try to start its server during a build (policy-rc.d).

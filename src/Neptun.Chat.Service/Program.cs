@@ -37,7 +37,8 @@ app.MigrateDatabaseIfAsked();
 // The client's address from X-Forwarded-For, believed only from trusted proxies: the anonymous
 // rate limit counts by it and the request log writes it.
 app.UseForwardedHeaders();
-// One log line per request; outermost, so that it logs the status the caller really gets.
+// One log line per request, and a native call's gRPC status on the request metric; outermost,
+// so that both see the status the caller really gets.
 app.UseMiddleware<RequestLogMiddleware>();
 // Probes and metrics answer on the operations port only, and nothing else does there (404).
 app.UseOperationsPort();

@@ -169,7 +169,11 @@ public sealed class ChatCreateMetrics
 
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _queueWait;
-    private readonly Counter<long> _results;
+
+    // By CreateResult. Read at each collection, so that every result is exported from the start,
+    // at 0 until it happens: a series that first appears at 1 has no earlier sample, and
+    // Prometheus' rate() and increase() would miss a process's first "unknown".
+    private readonly long[] _results = new long[ResultNames.Length];
 
     public ChatCreateMetrics(IMeterFactory meterFactory)
     {
@@ -184,8 +188,9 @@ public sealed class ChatCreateMetrics
             unit: "s",
             description: "Time a create waited in the queue before a writer took it.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
-        _results = Meter.CreateCounter<long>(
+        Meter.CreateObservableCounter(
             "neptun.chat.create.results",
+            () => ResultNames.Select((name, result) => new Measurement<long>(Volatile.Read(ref _results[result]), new KeyValuePair<string, object?>("result", name))),
             unit: "{create}",
             description: "Creates that reached the queue, by how they ended (result: written, replayed, not_found, not_written, expired, refused, unknown).");
     }
@@ -200,5 +205,5 @@ public sealed class ChatCreateMetrics
 
     public void LeftQueue(TimeSpan waited) => _queueWait.Record(waited.TotalSeconds);
 
-    public void Finished(CreateResult result) => _results.Add(1, new KeyValuePair<string, object?>("result", ResultNames[(int)result]));
+    public void Finished(CreateResult result) => Interlocked.Increment(ref _results[(int)result]);
 }

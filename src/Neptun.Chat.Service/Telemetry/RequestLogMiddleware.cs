@@ -11,7 +11,8 @@ namespace Neptun.Chat.Service.Telemetry;
 /// call, the session's user id when it has a valid session, the client's address and the duration.
 /// Every failed request of a signed-in user gets its line, those of callers without a session as
 /// many as <see cref="AnonymousLogBudget"/> allows, and successful ones at
-/// <see cref="RequestLogOptions.SuccessSampleRate"/>.
+/// <see cref="RequestLogOptions.SuccessSampleRate"/>. A native call's gRPC status also goes on the
+/// request's duration metric (<see cref="GrpcStatusMetricTag"/>).
 /// </summary>
 public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLogMiddleware> logger, IOptions<RequestLogOptions> options, AnonymousLogBudget anonymousBudget)
 {
@@ -38,6 +39,7 @@ public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLo
         {
             var statusCode = context.Response.StatusCode;
             var grpcStatus = GrpcResponseStatus.Read(context);
+            GrpcStatusMetricTag.Add(context, grpcStatus);
             var user = context.GetSessionUser();
             var logged = threw || !IsSuccess(statusCode, grpcStatus)
                 ? user is not null || anonymousBudget.TryTake(logger)
@@ -74,7 +76,7 @@ public sealed class SuccessLogSampler(double rate)
     public bool ShouldLog() => rate >= 1 || Random.Shared.NextDouble() < rate;
 }
 
-/// <summary>The grpc-status a native call ended with, for the request log and the request span.</summary>
+/// <summary>The grpc-status a native call ended with, for the request log, the request span and the request metric.</summary>
 public static class GrpcResponseStatus
 {
     private const string HeaderName = "grpc-status";
@@ -92,5 +94,25 @@ public static class GrpcResponseStatus
         }
 
         return context.Response.Headers.TryGetValue(HeaderName, out status) ? status.ToString() : null;
+    }
+}
+
+/// <summary>
+/// A native gRPC call answers HTTP 200 whatever its outcome, so ASP.NET Core's
+/// <c>http.server.request.duration</c> alone cannot tell its failures from its successes: this adds
+/// the call's status as <c>rpc.grpc.status_code</c> (OpenTelemetry's name; Prometheus shows
+/// <c>rpc_grpc_status_code</c>), which the availability objective and its alerts read
+/// (deploy/prometheus). REST requests carry none: their HTTP status tells.
+/// </summary>
+public static class GrpcStatusMetricTag
+{
+    public const string Name = "rpc.grpc.status_code";
+
+    public static void Add(HttpContext context, string? grpcStatus)
+    {
+        if (grpcStatus is not null && context.Features.Get<IHttpMetricsTagsFeature>() is { } metric)
+        {
+            metric.Tags.Add(new KeyValuePair<string, object?>(Name, grpcStatus));
+        }
     }
 }

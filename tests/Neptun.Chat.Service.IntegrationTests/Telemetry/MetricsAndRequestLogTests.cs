@@ -35,6 +35,30 @@ public sealed class MetricsAndRequestLogTests(NeptunApiFixture api) : IClassFixt
         Assert.Matches("(?m)^neptun_chat_create_results_total\\{[^}]*result=\"written\"", text);
         Assert.Matches("(?m)^neptun_chat_create_queue_wait_seconds_bucket\\{", text);
         Assert.Matches("(?m)^neptun_chat_create_queue_depth(\\{[^}]*\\})? 0", text);
+        // Every result is there from 0, those that never happened too (a Prometheus rate sees the first one).
+        Assert.Matches("(?m)^neptun_chat_create_results_total\\{[^}]*result=\"unknown\"[^}]*\\} 0", text);
+    }
+
+    [Fact]
+    public async Task Native_grpc_calls_carry_their_grpc_status_on_the_request_metric()
+    {
+        // Both answer HTTP 200: only the label tells the refusal from the success.
+        await CreateOverGrpcThenOneForbiddenAsync("Counted by status");
+        using (var created = await PostAsync(api.AdaCookie, "Counted over REST"))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        var denied = $"rpc_grpc_status_code=\"{(int)StatusCode.PermissionDenied}\"";
+        var counts = (await ScrapeUntilAsync(denied)).Split('\n')
+            .Where(line => line.StartsWith("http_server_request_duration_seconds_count{", StringComparison.Ordinal)).ToList();
+        var native = counts.Where(line => line.Contains("http_route=\"/neptun.chat.v1.ChatService/CreateProjectChat\"", StringComparison.Ordinal)).ToList();
+        Assert.Contains(native, line => line.Contains("rpc_grpc_status_code=\"0\"", StringComparison.Ordinal));
+        Assert.Contains(native, line => line.Contains(denied, StringComparison.Ordinal));
+        Assert.All(native, line => Assert.Contains("http_response_status_code=\"200\"", line, StringComparison.Ordinal));
+        var rest = counts.Where(line => line.Contains("http_route=\"/api/users/{user_id}/projects/{project_id}/chats\"", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(rest);
+        Assert.All(rest, line => Assert.DoesNotContain("rpc_grpc_status_code", line, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -47,14 +71,7 @@ public sealed class MetricsAndRequestLogTests(NeptunApiFixture api) : IClassFixt
         }
 
         // The default success sample rate, 1, logs successes of both kinds too.
-        var grpc = api.Factory.CreateChatClient();
-        await grpc.CreateProjectChatAsync(
-            new CreateProjectChatRequest { UserId = NeptunApiFixture.AdaId, ProjectId = api.AdaProjectId, Model = NeptunApiFixture.ValidModel, Name = "Logged too" },
-            new Metadata { { "cookie", api.AdaCookie } });
-        var forbidden = await Assert.ThrowsAsync<RpcException>(() => grpc.CreateProjectChatAsync(
-            new CreateProjectChatRequest { UserId = NeptunApiFixture.GraceId, ProjectId = api.GraceProjectId, Model = NeptunApiFixture.ValidModel, Name = "Not mine" },
-            new Metadata { { "cookie", api.AdaCookie } }).ResponseAsync);
-        Assert.Equal(StatusCode.PermissionDenied, forbidden.StatusCode);
+        await CreateOverGrpcThenOneForbiddenAsync("Logged too");
 
         var lines = (await RequestLog.WaitForLinesAsync(api.Factory, before + 3)).Skip(before).ToList();
         Assert.Equal(3, lines.Count);
@@ -83,6 +100,19 @@ public sealed class MetricsAndRequestLogTests(NeptunApiFixture api) : IClassFixt
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId,
             production.Services.GetRequiredService<IOptions<LoggerFactoryOptions>>().Value.ActivityTrackingOptions
                 & (ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId));
+    }
+
+    // A native create of Ada's, then one into Grace's project with Ada's session: PERMISSION_DENIED.
+    private async Task CreateOverGrpcThenOneForbiddenAsync(string name)
+    {
+        var grpc = api.Factory.CreateChatClient();
+        await grpc.CreateProjectChatAsync(
+            new CreateProjectChatRequest { UserId = NeptunApiFixture.AdaId, ProjectId = api.AdaProjectId, Model = NeptunApiFixture.ValidModel, Name = name },
+            new Metadata { { "cookie", api.AdaCookie } });
+        var forbidden = await Assert.ThrowsAsync<RpcException>(() => grpc.CreateProjectChatAsync(
+            new CreateProjectChatRequest { UserId = NeptunApiFixture.GraceId, ProjectId = api.GraceProjectId, Model = NeptunApiFixture.ValidModel, Name = "Not mine" },
+            new Metadata { { "cookie", api.AdaCookie } }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, forbidden.StatusCode);
     }
 
     private Task<HttpResponseMessage> PostAsync(string? cookie, string name) =>
