@@ -185,7 +185,9 @@ internal static partial class ServiceConfiguration
     }
 
     private static Type FindType(IEnumerable<Assembly> assemblies, string name) =>
-        assemblies.SelectMany(assembly => assembly.GetTypes()).Where(type => type.Name == name).Distinct().Single();
+        assemblies.SelectMany(assembly => assembly.GetTypes()).Where(type => type.Name == name).Distinct().ToList() is [var type]
+            ? type
+            : throw new InvalidOperationException($"The docs test finds no single options class named {name} in the service, Neptun.Session or Microsoft.Extensions.Hosting.");
 
     private static Dictionary<string, IReadOnlyDictionary<string, string>> ReadKestrelEndpoints()
     {
