@@ -163,7 +163,8 @@ public sealed partial class DocsFactsTests
             {
                 seen++;
                 var port = int.Parse(mention.Value, CultureInfo.InvariantCulture);
-                var before = text[Math.Max(0, mention.Index - 40)..mention.Index];
+                // The surface named in the same clause, after any other port: "gRPC callers, 8082" says nothing of 8082.
+                var before = ClauseEnd().Split(text[Math.Max(0, mention.Index - 40)..mention.Index])[^1];
                 var surface = SurfaceWord().Matches(before).LastOrDefault() is { } word
                     ? ports.Keys.Single(endpoint => word.Groups[endpoint.ToLowerInvariant()].Success)
                     : null;
@@ -351,8 +352,13 @@ public sealed partial class DocsFactsTests
     [GeneratedRegex("""`(?<variable>(?:[A-Z][A-Za-z0-9]*)?(?:__[A-Z][A-Za-z0-9]*)+)`(?: \((?<value>[0-9][0-9,]*(?:\.[0-9]+)?)(?: (?<unit>s|ms|KiB|MiB))?(?: by default)?\)|, (?<value>[0-9][0-9,]*(?:\.[0-9]+)?)(?: (?<unit>s|ms|KiB|MiB))?(?=\)| for ))""")]
     private static partial Regex ProseDefault();
 
-    [GeneratedRegex("(?<![0-9A-Za-z])80[0-9]{2}(?![0-9])")]
+    private const string ServicePortPattern = "(?<![0-9A-Za-z])80[0-9]{2}(?![0-9])";
+
+    [GeneratedRegex(ServicePortPattern)]
     private static partial Regex ServicePort();
+
+    [GeneratedRegex("[,;.] |" + ServicePortPattern)]
+    private static partial Regex ClauseEnd();
 
     // The surface a port is said to be: groups named after appsettings.json's endpoints, lower case.
     [GeneratedRegex(@"(?<rest>\bREST\b|\brest\b)|(?<grpc>(?i:grpc|h2c))|(?<operations>(?i:\boperations\b|healthz|\bmetrics\b|\bprobes?\b))")]
