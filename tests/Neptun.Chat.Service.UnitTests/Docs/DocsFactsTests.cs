@@ -6,8 +6,9 @@ namespace Neptun.Chat.Service.UnitTests.Docs;
 
 /// <summary>
 /// The mechanical facts of README.md and docs/*.md held against the code: environment variables,
-/// the configuration table's defaults, ports, event ids and metric names. A doc that drifts from
-/// the code fails here, with the page, the line and what the code says.
+/// defaults (README's configuration table, and a value written beside a variable in prose), ports,
+/// event ids and metric names. A doc that drifts from the code fails here, with the page, the line
+/// and what the code says.
 /// </summary>
 public sealed partial class DocsFactsTests
 {
