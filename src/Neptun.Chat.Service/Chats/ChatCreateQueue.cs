@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
+using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Database;
 
@@ -9,10 +10,18 @@ namespace Neptun.Chat.Service.Chats;
 /// <summary>
 /// Where creates wait for a writer (<see cref="ChatCreateWriters"/>): a bounded queue, so that under
 /// overload a caller is told at once that nothing was written, rather than everyone waiting out the
-/// timeout while memory grows with the arrival rate.
+/// timeout while memory grows with the arrival rate. Each caller answers its own create, once, from
+/// what it sees when its statement's outcome arrives or its deadline passes: the one clock of a create.
 /// </summary>
 public sealed class ChatCreateQueue
 {
+    /// <summary>
+    /// How long past its deadline a caller whose create a statement carries waits for the outcome:
+    /// longer than the writer's own grace (<see cref="ChatCreateWriters.GiveUpGrace"/>), so that a
+    /// statement given up is answered by its writer, and what is left is "may have completed".
+    /// </summary>
+    public static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(1.5);
+
     private readonly Channel<PendingCreate> _channel;
     private readonly ChatCreateMetrics _metrics;
 
@@ -37,10 +46,9 @@ public sealed class ChatCreateQueue
     /// <summary>
     /// The chat created or replayed, or null when the project is not the user's. Throws one of the
     /// error table's rows otherwise: UNAVAILABLE only when nothing was written (the queue was full,
-    /// the deadline passed before a writer took the create, or the statement rolled back),
-    /// DEADLINE_EXCEEDED when the outcome could not be known. A create that a statement carries is
-    /// answered with that statement's outcome, or, when the database does not give the statement
-    /// back, by its writer a second past the deadline; <paramref name="callerGone"/> ends the wait too.
+    /// the deadline passed before a writer took the create, or its statement was given up before
+    /// its COMMIT or rolled back), DEADLINE_EXCEEDED when the outcome cannot be known (its statement
+    /// still runs, or its COMMIT's answer was lost). <paramref name="callerGone"/> ends the wait too.
     /// </summary>
     public async Task<ChatCreation?> CreateAsync(NewProjectChat chat, Deadline deadline, CancellationToken callerGone)
     {
@@ -51,26 +59,42 @@ public sealed class ChatCreateQueue
             throw ChatErrors.Overloaded();
         }
 
-        using var expiry = new CancellationTokenSource(deadline.Remaining);
-        using var dropOnExpiry = expiry.Token.Register(() => DropExpired(pending));
+        CreateAnswer answer;
         try
         {
-            return await pending.Completion.Task.WaitAsync(callerGone);
+            answer = await pending.Answer.Task.WaitAsync(deadline.Remaining, callerGone);
+        }
+        catch (TimeoutException)
+        {
+            answer = pending.TryDrop() ? CreateAnswer.Expired : await OutcomeAfterDeadlineAsync(pending, callerGone);
         }
         catch (OperationCanceledException) when (callerGone.IsCancellationRequested)
         {
             // Nobody is listening any more; if no writer took it yet, none will send it.
-            pending.TryDrop();
+            _metrics.Finished(pending.TryDrop() ? CreateResult.Expired : CreateResult.Unknown);
             throw;
         }
+
+        _metrics.Finished(answer.Result);
+        return answer.Error is { } error ? throw error : answer.Creation;
     }
 
-    private void DropExpired(PendingCreate create)
+    // A statement carries the create: its writer answers once it ends or is given up (at the
+    // latest deadline among its creates); a caller whose deadline is earlier may not wait for that.
+    private async Task<CreateAnswer> OutcomeAfterDeadlineAsync(PendingCreate pending, CancellationToken callerGone)
     {
-        if (create.TryDrop())
+        try
         {
-            _metrics.Finished(CreateResult.Expired);
-            create.Completion.TrySetException(ChatErrors.Unavailable());
+            return await pending.Answer.Task.WaitAsync(AnswerGrace, callerGone);
+        }
+        catch (TimeoutException)
+        {
+            return pending.Statement?.HasGivenUp == true ? CreateAnswer.NotWritten(ChatErrors.Unavailable()) : CreateAnswer.MayHaveCompleted;
+        }
+        catch (OperationCanceledException) when (callerGone.IsCancellationRequested)
+        {
+            _metrics.Finished(CreateResult.Unknown);
+            throw;
         }
     }
 
@@ -80,8 +104,8 @@ public sealed class ChatCreateQueue
 
 /// <summary>
 /// A create between its caller and a writer. It is either dropped while queued (its deadline
-/// passed or its caller went away: nothing is sent) or taken by a writer (its caller then waits for
-/// the statement's outcome); never both, whichever comes first.
+/// passed or its caller went away: nothing is sent) or taken by a writer (which then delivers its
+/// statement's outcome); never both, whichever comes first.
 /// </summary>
 internal sealed class PendingCreate(NewProjectChat chat, Deadline deadline, Activity? activity)
 {
@@ -90,6 +114,7 @@ internal sealed class PendingCreate(NewProjectChat chat, Deadline deadline, Acti
     private const int Dropped = 2;
 
     private int _state;
+    private CommitGate? _statement;
 
     public NewProjectChat Chat { get; } = chat;
 
@@ -100,14 +125,34 @@ internal sealed class PendingCreate(NewProjectChat chat, Deadline deadline, Acti
 
     public long EnqueuedTimestamp { get; } = Stopwatch.GetTimestamp();
 
+    /// <summary>The gate of the statement that carries it now, once taken.</summary>
+    public CommitGate? Statement
+    {
+        get => Volatile.Read(ref _statement);
+        set => Volatile.Write(ref _statement, value);
+    }
+
     // Callers continue on the thread pool, not on the writer, which goes on to the next batch.
-    public TaskCompletionSource<ChatCreation?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource<CreateAnswer> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>True when the writer may send it: still queued, and its deadline has not passed.</summary>
     public bool TryTake() => !Deadline.HasPassed && Interlocked.CompareExchange(ref _state, Taken, Queued) == Queued;
 
     /// <summary>True when it was still queued: it will never be sent.</summary>
     public bool TryDrop() => Interlocked.CompareExchange(ref _state, Dropped, Queued) == Queued;
+
+    /// <summary>Hands the caller its outcome; the first one delivered counts.</summary>
+    public void Deliver(CreateAnswer answer) => Answer.TrySetResult(answer);
+}
+
+/// <summary>What a caller answers: the chat (null: not the user's project) or the error, and how the metric counts it.</summary>
+internal readonly record struct CreateAnswer(CreateResult Result, ChatCreation? Creation, RpcException? Error)
+{
+    public static CreateAnswer Expired => new(CreateResult.Expired, null, ChatErrors.Unavailable());
+
+    public static CreateAnswer MayHaveCompleted => new(CreateResult.Unknown, null, ChatErrors.MayHaveCompleted());
+
+    public static CreateAnswer NotWritten(RpcException error) => new(CreateResult.NotWritten, null, error);
 }
 
 /// <summary>The moment, on the monotonic clock, by which a create must be answered.</summary>
@@ -134,7 +179,7 @@ public readonly record struct Deadline(long Timestamp)
 
     public bool HasPassed => Stopwatch.GetTimestamp() >= Timestamp;
 
-    public static Deadline Earliest(Deadline first, Deadline second) => first.Timestamp <= second.Timestamp ? first : second;
+    public static Deadline Latest(Deadline first, Deadline second) => first.Timestamp >= second.Timestamp ? first : second;
 }
 
 /// <summary>How a create that reached the queue ended, as the outcome metric counts it.</summary>

@@ -21,6 +21,9 @@ public enum CreateOutcome
     /// </summary>
     RunAgain,
 
+    /// <summary>The model is not (or no longer) a value of the enum: nothing was written for it.</summary>
+    UnknownModel,
+
     /// <summary>The statement would have created it, but its transaction did not commit: nothing is stored.</summary>
     RolledBack,
 
@@ -46,17 +49,21 @@ public sealed class CommitGate
     public bool TryCommit() => Interlocked.CompareExchange(ref _state, Committing, Open) == Open;
 
     /// <summary>True when no COMMIT was sent, nor ever will be.</summary>
-    public bool TryGiveUp() => Interlocked.CompareExchange(ref _state, GivenUp, Open) == Open;
+    public bool TryGiveUp() => Interlocked.CompareExchange(ref _state, GivenUp, Open) == Open || HasGivenUp;
+
+    /// <summary>True once the writer gave up: nothing of the statement is or will be stored.</summary>
+    public bool HasGivenUp => Volatile.Read(ref _state) == GivenUp;
 }
 
 /// <summary>
 /// Writes creates into the web app's tables (and request ids into the service's own) with one
 /// statement, whether one create or a batch of many: one round trip for the statement, one for the
-/// commit. Each create keeps its own outcome, as if it had been written alone.
+/// commit. Each create keeps its own outcome, as if it had been written alone, and no create's data
+/// can fail the statement for the others.
 /// </summary>
 public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepository> logger)
 {
-    // How long the service may spend asking whether a commit it lost sight of happened.
+    // How long the service may spend finding out whether a commit it lost sight of happened.
     private static readonly TimeSpan CommitCheckBudget = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan CommitCheckPause = TimeSpan.FromMilliseconds(50);
 
@@ -71,13 +78,18 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
     // ordered by key, so that two batches with the same ids cannot deadlock. MATERIALIZED keeps each
     // nextval() to one call per create. The lookups are LATERAL ... LIMIT 1 so that they stay index
     // probes in the generic plan of the prepared statement, whatever the tables' size was when it
-    // was planned. Times are UTC (the tables store zone-less UTC); now() is one value for the
-    // whole transaction, so the chat, its link, its record and the reply agree. The transaction id
-    // and the server process (the real one, behind any pooler) come back with every created chat:
-    // if the commit's answer is lost, they tell what happened.
+    // was planned. No create's data can fail the statement for the others: the ownership lookup
+    // locks the user's row, then the project's (FOR KEY SHARE, the lock the foreign keys take
+    // anyway, in the order a user's deletion takes them), so that one deleted meanwhile is not
+    // found rather than a foreign key error; and only a model the enum has is cast to it. Times are
+    // UTC (the tables store zone-less UTC); now() is one value for the whole transaction, so the
+    // chat, its link, its record and the reply agree. The transaction id and the server's start
+    // time come back with every created chat: if the commit's answer is lost, they and the chat
+    // ids tell what happened, on that same server.
     private const string CreateProjectChatsSql = """
         WITH request AS MATERIALIZED (
-            SELECT *
+            SELECT r.*, EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
+                                WHERE e.enumtypid = 'public.ai_model_enum'::regtype AND e.enumlabel = r.model) AS known_model
             FROM unnest($1::integer[], $2::integer[], $3::text[], $4::text[], $5::uuid[], $6::bytea[])
                 WITH ORDINALITY AS r(user_id, project_id, model, name, request_id, request_hash, ord)
         ), earlier_request AS MATERIALIZED (
@@ -88,16 +100,20 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
                 SELECT * FROM neptun_chat_service.idempotency_key k
                 WHERE k.user_id = request.user_id AND k.request_id = request.request_id AND k.expires_at > now()
                 LIMIT 1) AS k
-            WHERE request.request_id IS NOT NULL
+            WHERE request.request_id IS NOT NULL AND request.known_model
         ), owned AS MATERIALIZED (
             SELECT request.ord, request.user_id, request.project_id, request.model, request.name, request.request_id, request.request_hash,
                    nextval('public.chat_conversation_id_seq'::regclass)::integer AS chat_id
             FROM request
             CROSS JOIN LATERAL (
+                SELECT u.id FROM public.neptun_user u
+                WHERE u.id = request.user_id
+                LIMIT 1 FOR KEY SHARE) AS owner
+            CROSS JOIN LATERAL (
                 SELECT 1 FROM public.neptun_user_project p
-                WHERE p.id = request.project_id AND p.neptun_user_id = request.user_id
-                LIMIT 1) AS owned_project
-            WHERE NOT EXISTS (SELECT 1 FROM earlier_request WHERE earlier_request.ord = request.ord)
+                WHERE p.id = request.project_id AND p.neptun_user_id = owner.id
+                LIMIT 1 FOR KEY SHARE) AS owned_project
+            WHERE request.known_model AND NOT EXISTS (SELECT 1 FROM earlier_request WHERE earlier_request.ord = request.ord)
         ), recorded_request AS (
             INSERT INTO neptun_chat_service.idempotency_key AS k
                 (user_id, request_id, request_hash, chat_id, chat_model, chat_name, chat_created_at, chat_updated_at, expires_at)
@@ -127,7 +143,7 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
         )
         SELECT ord, 1 AS outcome, true AS same_request, chat_id, model, name,
                now() AT TIME ZONE 'UTC' AS created_at, now() AT TIME ZONE 'UTC' AS updated_at,
-               pg_current_xact_id() AS xid, pg_backend_pid() AS server_process
+               pg_current_xact_id() AS xid, pg_postmaster_start_time() AS server_started
         FROM creatable
         UNION ALL
         SELECT ord, 2, same_request, chat_id, chat_model, chat_name, chat_created_at, chat_updated_at, NULL, NULL
@@ -136,17 +152,27 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
         SELECT ord, 3, true, chat_id, model, name, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', NULL, NULL
         FROM owned
         WHERE NOT EXISTS (SELECT 1 FROM creatable WHERE creatable.ord = owned.ord)
+        UNION ALL
+        SELECT ord, 4, true, 0, model, name, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', NULL, NULL
+        FROM request
+        WHERE NOT request.known_model
         """;
 
-    // After a lost commit: committed, aborted, or still in progress on the old connection's server
-    // process, which is then ended (waiting up to 500 ms) so that the answer becomes final.
-    private const string CommitStatusSql = "SELECT pg_xact_status($1)";
-    private const string EndBackendSql = "SELECT pg_terminate_backend($1, 500)";
+    // After a lost commit, on a new connection: which server answers, whether the transaction still
+    // runs there, and how many of its chats are stored. The transaction id is only asked of the
+    // server that issued it (on another it may name somebody else's transaction, or none yet).
+    private const string CommitOutcomeSql = """
+        SELECT pg_postmaster_start_time() = $1 AS same_server,
+               CASE WHEN pg_postmaster_start_time() = $1 THEN pg_xact_status($2) END AS status,
+               (SELECT count(*) FROM public.chat_conversation c WHERE c.id = ANY($3) AND c.created_at = $4) AS stored
+        """;
 
     /// <summary>
     /// Runs <paramref name="chats"/> as one statement in one transaction; the results come back in
     /// the same order. Two creates with the same user and request id must not be in one statement.
-    /// Throws when nothing was written (the statement failed or the token fired before the commit).
+    /// Throws only when nothing was written and no COMMIT was sent (the statement failed, or the
+    /// token fired, or the writer gave up through <paramref name="commitGate"/>); once the COMMIT
+    /// is sent, every way out is a result: created, rolled back, or unknown.
     /// </summary>
     public async Task<ChatCreateResult[]> CreateProjectChatsAsync(
         IReadOnlyList<NewProjectChat> chats, TimeSpan retention, CommitGate commitGate, CancellationToken cancellationToken)
@@ -167,12 +193,10 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
 
         // A create with no row is one whose project is not the user's.
         var results = new ChatCreateResult[count];
-        ulong? transactionId = null;
-        var serverProcessId = 0;
-        Exception commitFailure;
+        WrittenBy? written = null;
+        Exception lost;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
-
             // Explicit, so that a statement cut off by the deadline or a lost connection is never
             // committed: only the COMMIT's own round trip can leave the outcome in doubt.
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -193,14 +217,13 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
                     results[index] = new ChatCreateResult(outcome, new ChatCreation(chat, outcome == CreateOutcome.Replayed, reader.GetBoolean(2)));
                     if (!reader.IsDBNull(8))
                     {
-                        transactionId = reader.GetFieldValue<ulong>(8);
-                        serverProcessId = reader.GetInt32(9);
+                        written ??= new WrittenBy(reader.GetFieldValue<ulong>(8), reader.GetFieldValue<DateTime>(9), reader.GetDateTime(6));
                     }
                 }
             }
 
             // Nothing written: no COMMIT needed, and none can be lost.
-            if (transactionId is null)
+            if (written is null)
             {
                 return results;
             }
@@ -214,26 +237,34 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
 
             try
             {
-                await transaction.CommitAsync(cancellationToken);
+                // Not cancelled by the deadline: a cancelled wait for a synchronous standby is
+                // reported committed, maybe not replicated. The writer stops waiting for it instead.
+                await transaction.CommitAsync(CancellationToken.None);
                 return results;
             }
             catch (PostgresException exception) when (!SqlStates.IsAboutTheServer(exception.SqlState))
             {
                 // The server answered the COMMIT with an error of the transaction itself: rolled back.
-                throw;
+                return WithCreated(results, CreateOutcome.RolledBack);
             }
-            catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException)
+            catch (Exception exception)
             {
-                commitFailure = exception;
+                // Whatever broke (the connection, the data source at shutdown), the answer is lost.
+                lost = exception;
             }
         }
 
-        // The COMMIT was sent and its answer lost. The connection is closed now, so the
-        // transaction can no longer commit later on its account; ask the database what it did.
-        var committed = await WasCommittedAsync(transactionId.Value, serverProcessId);
-        Log.CommitOutcomeChecked(logger, commitFailure.GetType().Name, committed switch { true => "committed", false => "rolled back", null => "unknown" });
-        var created = committed switch { true => CreateOutcome.Created, false => CreateOutcome.RolledBack, null => CreateOutcome.Unknown };
-        for (var i = 0; i < count; i++)
+        // The connection is closed now, so the transaction can no longer commit later on its
+        // account; find out what it wrote.
+        int[] chatIds = [.. results.Where(r => r.Outcome == CreateOutcome.Created).Select(r => r.Creation!.Chat.Id)];
+        var committed = await WasCommittedAsync(written, chatIds);
+        Log.CommitOutcomeChecked(logger, lost.GetType().Name, committed switch { true => "committed", false => "rolled back", null => "unknown" });
+        return WithCreated(results, committed switch { true => CreateOutcome.Created, false => CreateOutcome.RolledBack, null => CreateOutcome.Unknown });
+    }
+
+    private static ChatCreateResult[] WithCreated(ChatCreateResult[] results, CreateOutcome created)
+    {
+        for (var i = 0; i < results.Length; i++)
         {
             if (results[i].Outcome == CreateOutcome.Created)
             {
@@ -244,50 +275,56 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
         return results;
     }
 
-    /// <summary>Whether the transaction committed; null when the database cannot tell within the budget.</summary>
-    internal async Task<bool?> WasCommittedAsync(ulong transactionId, int serverProcessId)
+    /// <summary>
+    /// Whether the statement's chats are stored: true when they are, false when its transaction
+    /// ended without them, null when the server answering is not the one that ran it, or cannot
+    /// say within the budget. A transaction still running there (its COMMIT under way) is waited out.
+    /// </summary>
+    internal async Task<bool?> WasCommittedAsync(WrittenBy written, int[] chatIds)
     {
         using var budget = new CancellationTokenSource(CommitCheckBudget);
 
         // The database may be failing right now (that is how the answer was lost): ask again
         // until the budget is spent.
-        while (true)
+        while (!budget.IsCancellationRequested)
         {
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(budget.Token);
-                var status = await ReadCommitStatusAsync(connection, transactionId, budget.Token);
-                if (status == "in progress")
+                await using var command = new NpgsqlCommand(CommitOutcomeSql, connection)
                 {
-                    await using (var end = new NpgsqlCommand(EndBackendSql, connection) { Parameters = { new NpgsqlParameter<int> { TypedValue = serverProcessId } } })
+                    Parameters =
                     {
-                        await end.ExecuteScalarAsync(budget.Token);
-                    }
-
-                    status = await ReadCommitStatusAsync(connection, transactionId, budget.Token);
-                }
-
-                return status switch { "committed" => true, "aborted" => false, _ => null };
-            }
-            catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException)
-            {
-                if (budget.IsCancellationRequested)
+                        new NpgsqlParameter<DateTime> { TypedValue = written.ServerStarted, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+                        new NpgsqlParameter<ulong> { TypedValue = written.TransactionId, NpgsqlDbType = NpgsqlDbType.Xid8 },
+                        new NpgsqlParameter<int[]> { TypedValue = chatIds },
+                        new NpgsqlParameter<DateTime> { TypedValue = written.CreatedAt, NpgsqlDbType = NpgsqlDbType.Timestamp },
+                    },
+                };
+                await using var reader = await command.ExecuteReaderAsync(budget.Token);
+                await reader.ReadAsync(budget.Token);
+                var stored = reader.GetInt64(2);
+                switch (reader.GetBoolean(0) ? reader.GetString(1) : null)
                 {
-                    return null;
+                    case null:
+                        return null;
+                    case "committed" when stored == chatIds.Length:
+                        return true;
+                    case "aborted" when stored == 0:
+                        return false;
                 }
 
-                await Task.Delay(CommitCheckPause, CancellationToken.None);
+                // Still committing (a synchronous standby's wait), or committed and not visible yet.
             }
-        }
-    }
+            catch (Exception)
+            {
+                // Not reachable yet, or not a primary (yet): ask again within the budget.
+            }
 
-    private static async Task<string?> ReadCommitStatusAsync(NpgsqlConnection connection, ulong transactionId, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(CommitStatusSql, connection)
-        {
-            Parameters = { new NpgsqlParameter<ulong> { TypedValue = transactionId, NpgsqlDbType = NpgsqlDbType.Xid8 } },
-        };
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
+            await Task.Delay(CommitCheckPause, CancellationToken.None);
+        }
+
+        return null;
     }
 
     private static NpgsqlCommand CreateCommand(
@@ -307,6 +344,13 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
             },
         };
 }
+
+/// <summary>
+/// What identifies a statement's writing after its connection is gone: its transaction, the start
+/// of the server process that ran it (another start is another server, or the same one restarted),
+/// and its chats' creation time, which a chat id handed out again after a crash would not share.
+/// </summary>
+internal sealed record WrittenBy(ulong TransactionId, DateTime ServerStarted, DateTime CreatedAt);
 
 /// <summary>
 /// A chat to create. <paramref name="RequestId"/> and <paramref name="RequestHash"/> are both set

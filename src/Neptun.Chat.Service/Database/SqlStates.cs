@@ -3,9 +3,6 @@ namespace Neptun.Chat.Service.Database;
 /// <summary>The PostgreSQL error codes the service tells apart.</summary>
 public static class SqlStates
 {
-    public const string InvalidTextRepresentation = "22P02";
-    public const string ForeignKeyViolation = "23503";
-
     /// <summary>
     /// Connection exceptions, operator intervention (shutdown, cancel) and insufficient resources:
     /// failures of the server as a whole, not of any one row a statement wrote.
