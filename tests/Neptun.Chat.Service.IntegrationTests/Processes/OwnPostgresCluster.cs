@@ -61,6 +61,9 @@ public sealed class OwnPostgresCluster : IAsyncDisposable
     /// <summary>Stops the cluster as an operator's restart does: sessions are ended, then the server exits.</summary>
     public Task StopAsync() => AsServerUserAsync("pg_ctl", ["stop", "-D", DataFolder, "-m", "fast", "-w"]);
 
+    /// <summary>Stops the cluster as a power cut would: every process ends at once, and the next start recovers from the WAL.</summary>
+    public Task CrashAsync() => AsServerUserAsync("pg_ctl", ["stop", "-D", DataFolder, "-m", "immediate", "-w"]);
+
     /// <summary>
     /// SIGSTOP of the postmaster and every process it started: the whole cluster stands still, as
     /// on a stalled disk or a paused VM. Connections stay open; nothing is answered until <see cref="Resume"/>.
