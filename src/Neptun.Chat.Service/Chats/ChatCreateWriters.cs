@@ -185,14 +185,11 @@ public sealed class ChatCreateWriters(
             DeliverAll(statement, gate.TryGiveUp()
                 ? CreateAnswer.NotWritten(failures.ToRpcException(exception, timedOut: timeout.IsCancellationRequested))
                 : CreateAnswer.MayHaveCompleted);
+            LearnCost(Stopwatch.GetElapsedTime(started), statement.Count, endedOnItsOwn: !timeout.IsCancellationRequested);
             return runAgain;
         }
 
-        // Only a statement that ended on its own says what a create costs.
-        if (!timeout.IsCancellationRequested)
-        {
-            LearnCost(Stopwatch.GetElapsedTime(started), statement.Count);
-        }
+        LearnCost(Stopwatch.GetElapsedTime(started), statement.Count, endedOnItsOwn: !timeout.IsCancellationRequested);
 
         for (var i = 0; i < statement.Count; i++)
         {
@@ -241,11 +238,16 @@ public sealed class ChatCreateWriters(
         return secondsPerCreate <= 0 ? maxBatchSize : (int)Math.Clamp(timeLeft.TotalSeconds / secondsPerCreate, 1, maxBatchSize);
     }
 
-    private void LearnCost(TimeSpan elapsed, int creates)
+    // A statement cut off at its deadline only says a create costs at least that much: it may raise
+    // the estimate (a database slow per row, whose first full batch never ends in time), never lower it.
+    private void LearnCost(TimeSpan elapsed, int creates, bool endedOnItsOwn)
     {
         var sample = elapsed.TotalSeconds / creates;
         var previous = Volatile.Read(ref _secondsPerCreate);
-        Volatile.Write(ref _secondsPerCreate, previous <= 0 ? sample : (0.8 * previous) + (0.2 * sample));
+        if (endedOnItsOwn || sample > previous)
+        {
+            Volatile.Write(ref _secondsPerCreate, previous <= 0 ? sample : (0.8 * previous) + (0.2 * sample));
+        }
     }
 
     private static void DeliverAll(List<PendingCreate> statement, CreateAnswer answer) => statement.ForEach(pending => pending.Deliver(answer));

@@ -125,22 +125,8 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
     public async Task<ChatCreateResult[]> CreateProjectChatsAsync(
         IReadOnlyList<NewProjectChat> chats, TimeSpan retention, CommitGate commitGate, CancellationToken cancellationToken)
     {
-        var count = chats.Count;
-        var userIds = new int[count];
-        var projectIds = new int[count];
-        var models = new string[count];
-        var names = new string[count];
-        var requestIds = new Guid?[count];
-        var requestHashes = new byte[]?[count];
-        for (var i = 0; i < count; i++)
-        {
-            var chat = chats[i];
-            (userIds[i], projectIds[i], models[i], names[i], requestIds[i], requestHashes[i]) =
-                (chat.UserId, chat.ProjectId, chat.Model, chat.Name, chat.RequestId, chat.RequestHash);
-        }
-
         // A create with no row is one whose project is not the user's.
-        var results = new ChatCreateResult[count];
+        var results = new ChatCreateResult[chats.Count];
         WrittenBy? written = null;
         Exception lost;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
@@ -148,7 +134,7 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
             // Explicit, so that a statement cut off by the deadline or a lost connection is never
             // committed: only the COMMIT's own round trip can leave the outcome in doubt.
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using (var command = CreateCommand(connection, transaction, userIds, projectIds, models, names, requestIds, requestHashes, retention))
+            await using (var command = CreateCommand(connection, transaction, chats, retention))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
@@ -157,7 +143,7 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
                     var outcome = (CreateOutcome)reader.GetInt32(1);
                     var chat = new ChatRecord(
                         reader.GetInt32(3),
-                        userIds[index],
+                        chats[index].UserId,
                         reader.GetString(4),
                         reader.GetString(5),
                         DateTime.SpecifyKind(reader.GetDateTime(6), DateTimeKind.Utc),
@@ -275,19 +261,17 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
         return null;
     }
 
-    private static NpgsqlCommand CreateCommand(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, int[] userIds, int[] projectIds, string[] models, string[] names,
-        Guid?[] requestIds, byte[]?[] requestHashes, TimeSpan retention) =>
+    private static NpgsqlCommand CreateCommand(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewProjectChat> chats, TimeSpan retention) =>
         new(CreateProjectChatsSql, connection, transaction)
         {
             Parameters =
             {
-                new NpgsqlParameter<int[]> { TypedValue = userIds },
-                new NpgsqlParameter<int[]> { TypedValue = projectIds },
-                new NpgsqlParameter<string[]> { TypedValue = models },
-                new NpgsqlParameter<string[]> { TypedValue = names },
-                new NpgsqlParameter<Guid?[]> { TypedValue = requestIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
-                new NpgsqlParameter<byte[]?[]> { TypedValue = requestHashes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea },
+                new NpgsqlParameter<int[]> { TypedValue = [.. chats.Select(c => c.UserId)] },
+                new NpgsqlParameter<int[]> { TypedValue = [.. chats.Select(c => c.ProjectId)] },
+                new NpgsqlParameter<string[]> { TypedValue = [.. chats.Select(c => c.Model)] },
+                new NpgsqlParameter<string[]> { TypedValue = [.. chats.Select(c => c.Name)] },
+                new NpgsqlParameter<Guid?[]> { TypedValue = [.. chats.Select(c => c.RequestId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+                new NpgsqlParameter<byte[]?[]> { TypedValue = [.. chats.Select(c => c.RequestHash)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea },
                 new NpgsqlParameter<TimeSpan> { TypedValue = retention },
             },
         };

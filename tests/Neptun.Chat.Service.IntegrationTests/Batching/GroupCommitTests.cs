@@ -177,7 +177,7 @@ public sealed class GroupCommitTests(OneWriterApiFixture api) : IClassFixture<On
         {
             var batch = InOneBatchAsync(creates);
             Assert.NotNull(await Processes.Polling.UntilAsync(async () => batch.IsCompleted || await api.Database.ScalarAsync<long>(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1, TimeSpan.FromSeconds(60)));
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4343 AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") == 1, TimeSpan.FromSeconds(60)));
             var changing = change();
             await Task.WhenAny(changing, Task.Delay(TimeSpan.FromSeconds(1)));
             await gate.ExecuteAsync("SELECT pg_advisory_unlock(4343)");

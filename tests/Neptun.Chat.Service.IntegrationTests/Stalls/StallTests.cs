@@ -179,7 +179,7 @@ public sealed class StallTests(ITestOutputHelper output)
 
         Assert.Equal(StatusCode.OK, (await first).Status);
         Assert.NotNull(await Processes.Polling.UntilAsync(async () => await service.Database.ScalarAsync<long>(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1, TimeSpan.FromSeconds(30)));
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4444 AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") == 1, TimeSpan.FromSeconds(30)));
         var rest = await whileHeld();
         await gate.ExecuteAsync("SELECT pg_advisory_unlock(4444)");
         await rest;
