@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Database;
 

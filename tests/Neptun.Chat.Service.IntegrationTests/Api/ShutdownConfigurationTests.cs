@@ -18,7 +18,7 @@ public sealed class ShutdownConfigurationTests
     [Fact]
     public void HostOptions_ShutdownTimeout_sets_it()
     {
-        using var factory = UnreachableDatabase.CreateFactory(new Dictionary<string, string?> 
+        using var factory = UnreachableDatabase.CreateFactory(new Dictionary<string, string?>
         {
             ["HostOptions:ShutdownTimeout"] = "00:00:07",
             ["Database:RequestTimeoutSeconds"] = "5",
