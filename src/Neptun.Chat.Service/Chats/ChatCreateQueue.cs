@@ -15,8 +15,7 @@ public sealed class ChatCreateQueue
 {
     /// <summary>
     /// How long past its deadline a caller whose create a statement carries waits for the outcome:
-    /// longer than the writer's own grace (<see cref="ChatCreateWriters.GiveUpGrace"/>), so that a
-    /// statement given up is answered by its writer, and what is left is "may have completed".
+    /// longer than <see cref="ChatCreateWriters.GiveUpGrace"/>, so that a writer's give-up answers first.
     /// </summary>
     public static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(1.5);
 

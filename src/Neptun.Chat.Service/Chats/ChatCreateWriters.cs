@@ -7,12 +7,10 @@ namespace Neptun.Chat.Service.Chats;
 
 /// <summary>
 /// Group commit: long-lived writers (<see cref="DatabaseOptions.MaxBatchWriters"/>) each take
-/// everything queued, up to <see cref="DatabaseOptions.MaxBatchSize"/>, and write it as one
-/// statement and one commit. There is no timer: a create that finds the first writer free is
-/// written at once, alone; batches form while it is busy. The writers after the first stand by
-/// (<see cref="StandbyAfter"/>). A batch size of 1 writes each create on its own, through the same
-/// statement. On shutdown the queue is closed and what it holds is written before the writers end.
-/// A writer delivers each create's outcome once; the caller answers from it.
+/// everything queued, up to <see cref="DatabaseOptions.MaxBatchSize"/>, write it as one statement
+/// and one commit, and deliver each create's outcome once (its caller answers from it). A create
+/// that finds the first writer free is written at once, alone; batches form while it is busy; the
+/// others stand by (<see cref="StandbyAfter"/>). On shutdown what is queued is written first.
 /// </summary>
 public sealed class ChatCreateWriters(
     ChatCreateQueue queue,
@@ -25,22 +23,19 @@ public sealed class ChatCreateWriters(
     : BackgroundService
 {
     /// <summary>
-    /// How long past the latest deadline of its creates a writer waits for the database to give a
-    /// statement back before it gives the statement up (a frozen server does not answer Npgsql's
-    /// cancel): Npgsql's cancellation timeout, and the COMMIT's round trip when it was on its way.
+    /// How long past its creates' latest deadline a writer waits for a cancelled statement (or its
+    /// COMMIT) to come back before giving it up: a frozen server does not answer Npgsql's cancel.
     /// </summary>
     public static readonly TimeSpan GiveUpGrace = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// The writers after the first take creates only once the oldest queued one has waited this
-    /// long: when the first is held up (a statement waiting on a lock, a slow database). Until then
-    /// one writer makes the largest batches, so the fewest statements, commits and wake-ups per
-    /// create (docs/performance.md has the A/B). Far above a batch's usual time, far below a
-    /// create's deadline.
+    /// long (the first is held up: a lock, a slow database). Until then one writer makes the largest
+    /// batches, so the fewest statements and commits per create (docs/performance.md has the A/B).
     /// </summary>
     internal static readonly TimeSpan StandbyAfter = TimeSpan.FromMilliseconds(50);
 
-    private double _secondsPerCreate;
+    private readonly CreateCost _cost = new();
 
     public override Task StopAsync(CancellationToken cancellationToken)
     {
@@ -73,7 +68,7 @@ public sealed class ChatCreateWriters(
                 if (pending.TryTake())
                 {
                     batch.Add(pending);
-                    limit = Math.Min(limit, CreatesThatFit(pending.Deadline.Remaining, maxBatchSize));
+                    limit = Math.Min(limit, _cost.CreatesThatFit(pending.Deadline.Remaining, maxBatchSize));
                 }
             }
 
@@ -146,12 +141,7 @@ public sealed class ChatCreateWriters(
     /// </summary>
     private async Task<List<PendingCreate>> WriteStatementAsync(List<PendingCreate> statement)
     {
-        var deadline = statement[0].Deadline;
-        foreach (var pending in statement)
-        {
-            deadline = Deadline.Latest(deadline, pending.Deadline);
-        }
-
+        var deadline = statement.Select(pending => pending.Deadline).Aggregate(Deadline.Latest);
         var runAgain = new List<PendingCreate>();
         if (deadline.HasPassed)
         {
@@ -185,11 +175,11 @@ public sealed class ChatCreateWriters(
             DeliverAll(statement, gate.TryGiveUp()
                 ? CreateAnswer.NotWritten(failures.ToRpcException(exception, timedOut: timeout.IsCancellationRequested))
                 : CreateAnswer.MayHaveCompleted);
-            LearnCost(Stopwatch.GetElapsedTime(started), statement.Count, endedOnItsOwn: !timeout.IsCancellationRequested);
+            _cost.Learn(Stopwatch.GetElapsedTime(started), statement.Count, endedOnItsOwn: !timeout.IsCancellationRequested);
             return runAgain;
         }
 
-        LearnCost(Stopwatch.GetElapsedTime(started), statement.Count, endedOnItsOwn: !timeout.IsCancellationRequested);
+        _cost.Learn(Stopwatch.GetElapsedTime(started), statement.Count, endedOnItsOwn: !timeout.IsCancellationRequested);
 
         for (var i = 0; i < statement.Count; i++)
         {
@@ -225,28 +215,6 @@ public sealed class ChatCreateWriters(
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !writing.IsCompleted)
         {
             return await writing.WaitAsync(GiveUpGrace);
-        }
-    }
-
-    // A statement must end before the earliest deadline of its creates, or some of them fail. When
-    // the database is slow per row (a trigger, a starved disk), a full batch cannot: the writers
-    // learn the time a create costs in a statement (a moving average) and take no more than the
-    // earliest deadline's time left allows, so that some creates succeed rather than none.
-    private int CreatesThatFit(TimeSpan timeLeft, int maxBatchSize)
-    {
-        var secondsPerCreate = Volatile.Read(ref _secondsPerCreate);
-        return secondsPerCreate <= 0 ? maxBatchSize : (int)Math.Clamp(timeLeft.TotalSeconds / secondsPerCreate, 1, maxBatchSize);
-    }
-
-    // A statement cut off at its deadline only says a create costs at least that much: it may raise
-    // the estimate (a database slow per row, whose first full batch never ends in time), never lower it.
-    private void LearnCost(TimeSpan elapsed, int creates, bool endedOnItsOwn)
-    {
-        var sample = elapsed.TotalSeconds / creates;
-        var previous = Volatile.Read(ref _secondsPerCreate);
-        if (endedOnItsOwn || sample > previous)
-        {
-            Volatile.Write(ref _secondsPerCreate, previous <= 0 ? sample : (0.8 * previous) + (0.2 * sample));
         }
     }
 

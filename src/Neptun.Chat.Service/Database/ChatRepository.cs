@@ -196,23 +196,12 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
         return WithCreated(results, committed switch { true => CreateOutcome.Created, false => CreateOutcome.RolledBack, null => CreateOutcome.Unknown });
     }
 
-    private static ChatCreateResult[] WithCreated(ChatCreateResult[] results, CreateOutcome created)
-    {
-        for (var i = 0; i < results.Length; i++)
-        {
-            if (results[i].Outcome == CreateOutcome.Created)
-            {
-                results[i] = results[i] with { Outcome = created };
-            }
-        }
-
-        return results;
-    }
+    private static ChatCreateResult[] WithCreated(ChatCreateResult[] results, CreateOutcome created) =>
+        Array.ConvertAll(results, r => r.Outcome == CreateOutcome.Created ? r with { Outcome = created } : r);
 
     /// <summary>
-    /// Whether the statement's chats are stored: true when they are, false when its transaction
-    /// ended without them, null when the server answering is not the one that ran it, or cannot
-    /// say within the budget. A transaction still running there (its COMMIT under way) is waited out.
+    /// Whether the statement's chats are stored: true or false when its transaction ended, on the
+    /// server that ran it, with all of them or none; else null once the budget is spent.
     /// </summary>
     internal async Task<bool?> WasCommittedAsync(WrittenBy written, int[] chatIds)
     {
@@ -237,18 +226,13 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
                 };
                 await using var reader = await command.ExecuteReaderAsync(budget.Token);
                 await reader.ReadAsync(budget.Token);
+                // Otherwise still committing (a synchronous standby's wait), or not visible yet: ask again.
+                var status = reader.GetBoolean(0) ? reader.GetString(1) : null;
                 var stored = reader.GetInt64(2);
-                switch (reader.GetBoolean(0) ? reader.GetString(1) : null)
+                if (status is null || (status == "aborted" && stored == 0) || (status == "committed" && stored == chatIds.Length))
                 {
-                    case null:
-                        return null;
-                    case "committed" when stored == chatIds.Length:
-                        return true;
-                    case "aborted" when stored == 0:
-                        return false;
+                    return status is null ? null : stored > 0;
                 }
-
-                // Still committing (a synchronous standby's wait), or committed and not visible yet.
             }
             catch (Exception)
             {
