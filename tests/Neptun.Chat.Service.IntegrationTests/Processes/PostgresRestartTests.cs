@@ -104,9 +104,15 @@ public sealed class PostgresRestartTests(ITestOutputHelper output)
         await Task.Delay(TimeSpan.FromSeconds(1.5));
         Assert.Contains(calls, c => c.Status == StatusCode.OK);
 
+        // COMMITs held in flight (one per writer) by a synchronous standby that never comes, then the crash.
+        await SetSynchronousStandbyAsync(cluster, "never_connects");
+        var committing = 0L;
+        await Polling.UntilAsync(async () => (committing = await database.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")) >= 2, TimeSpan.FromSeconds(5));
         await cluster.CrashAsync();
         await Task.Delay(TimeSpan.FromSeconds(1));
         await cluster.StartAgainAsync();
+        await SetSynchronousStandbyAsync(cluster, null);
         var started = Stopwatch.GetTimestamp();
         var recovered = await Polling.UntilAsync(() => Task.FromResult(calls.Any(c => c.StartedAt >= started && c.Status == StatusCode.OK)), RecoveryGoal + TimeSpan.FromSeconds(5));
         await Task.Delay(TimeSpan.FromSeconds(1));
@@ -115,11 +121,25 @@ public sealed class PostgresRestartTests(ITestOutputHelper output)
 
         var all = calls.ToList();
         var audit = await load.AuditAsync(all);
-        Figures.Report(output, $"PostgreSQL crashed (pg_ctl stop -m immediate) and started again under load: {audit}, "
+        Figures.Report(output, $"PostgreSQL crashed (pg_ctl stop -m immediate) with {committing} COMMITs in flight and started again under load: {audit}, "
             + string.Join(" ", all.GroupBy(c => c.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}x{g.Count()}"))
             + $", first create served {Milliseconds(recovered)} ms after the start");
         audit.AssertTruthful();
+        Assert.True(committing >= 1, "no COMMIT was in flight at the crash");
         Assert.True(recovered is not null, "no create was served after the restart");
+    }
+
+    private static async Task SetSynchronousStandbyAsync(OwnPostgresCluster cluster, string? name)
+    {
+        await using var admin = new Npgsql.NpgsqlConnection(cluster.AdminConnectionString);
+        await admin.OpenAsync();
+        await using (var set = new Npgsql.NpgsqlCommand(name is null ? "ALTER SYSTEM RESET synchronous_standby_names" : $"ALTER SYSTEM SET synchronous_standby_names = '{name}'", admin))
+        {
+            await set.ExecuteNonQueryAsync();
+        }
+
+        await using var reload = new Npgsql.NpgsqlCommand("SELECT pg_reload_conf()", admin);
+        await reload.ExecuteScalarAsync();
     }
 
     private static async Task<(int Status, TimeSpan Elapsed)> TimedRestCreateAsync(HttpClient rest, int projectId)
