@@ -17,13 +17,16 @@ public enum CreateResult
     /// <summary>Failed with nothing written: the statement failed or rolled back, or its time ran out before it was sent.</summary>
     NotWritten,
 
-    /// <summary>Its deadline passed while it was queued: never sent.</summary>
+    /// <summary>Its deadline passed, or its caller left, while it was queued: never sent.</summary>
     Expired,
 
     /// <summary>The queue was full (or closing): refused at once, never queued.</summary>
     Refused,
 
-    /// <summary>The commit's answer was lost and the database could not say: it may be stored.</summary>
+    /// <summary>
+    /// It may be stored: its COMMIT's answer was lost and the database could not say, or its caller
+    /// stopped waiting while its statement ran.
+    /// </summary>
     Unknown,
 }
 
