@@ -39,9 +39,6 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Warning, "OpenAPI document written without the model enum: the database did not answer ({ExceptionType})")]
     public static partial void OpenApiModelsUnavailable(ILogger logger, string exceptionType);
 
-    [LoggerMessage(13, LogLevel.Warning, "A statement of {Count} creates failed (SQLSTATE {SqlState}) and wrote nothing; each runs alone")]
-    public static partial void BatchRunAlone(ILogger logger, int count, string sqlState);
-
     // Once per process, not at every check: the fix is the same until it is applied.
     [LoggerMessage(14, LogLevel.Error, "The database lacks migration scripts this version needs: {MissingScripts}. Not ready, and creates answer UNAVAILABLE, until they are applied: run migrate with this same binary or image (dotnet Neptun.Chat.Service.dll migrate)")]
     public static partial void DatabaseSchemaBehind(ILogger logger, string missingScripts);

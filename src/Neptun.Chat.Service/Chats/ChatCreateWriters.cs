@@ -2,17 +2,15 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Database;
 using Neptun.Chat.Service.Idempotency;
-using Npgsql;
 
 namespace Neptun.Chat.Service.Chats;
 
 /// <summary>
 /// Group commit: long-lived writers (<see cref="DatabaseOptions.MaxBatchWriters"/>) each take
-/// everything queued, up to <see cref="DatabaseOptions.MaxBatchSize"/>, and write it as one
-/// statement and one commit. There is no timer: a create that finds the first writer free is
-/// written at once, alone; batches form while it is busy. The writers after the first stand by
-/// (<see cref="StandbyAfter"/>). A batch size of 1 writes each create on its own, through the same
-/// statement. On shutdown the queue is closed and what it holds is written before the writers end.
+/// everything queued, up to <see cref="DatabaseOptions.MaxBatchSize"/>, write it as one statement
+/// and one commit, and deliver each create's outcome once (its caller answers from it). A create
+/// that finds the first writer free is written at once, alone; batches form while it is busy; the
+/// others stand by (<see cref="StandbyAfter"/>). On shutdown what is queued is written first.
 /// </summary>
 public sealed class ChatCreateWriters(
     ChatCreateQueue queue,
@@ -24,21 +22,20 @@ public sealed class ChatCreateWriters(
     ILogger<ChatCreateWriters> logger)
     : BackgroundService
 {
-    // How long past their deadline the callers of a statement wait for the database to give it
-    // back; then, if its COMMIT was sent, how much longer for the commit's outcome.
-    private static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan CommitGrace = TimeSpan.FromSeconds(0.5);
+    /// <summary>
+    /// How long past its creates' latest deadline a writer waits for a cancelled statement (or its
+    /// COMMIT) to come back before giving it up: a frozen server does not answer Npgsql's cancel.
+    /// </summary>
+    public static readonly TimeSpan GiveUpGrace = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// The writers after the first take creates only once the oldest queued one has waited this
-    /// long: when the first is held up (a statement waiting on a lock, a slow database). Until then
-    /// one writer makes the largest batches, so the fewest statements, commits and wake-ups per
-    /// create (docs/performance.md has the A/B). Far above a batch's usual time, far below a
-    /// create's deadline.
+    /// long (the first is held up: a lock, a slow database). Until then one writer makes the largest
+    /// batches, so the fewest statements and commits per create (docs/performance.md has the A/B).
     /// </summary>
     internal static readonly TimeSpan StandbyAfter = TimeSpan.FromMilliseconds(50);
 
-    private double _secondsPerCreate;
+    private readonly CreateCost _cost = new();
 
     public override Task StopAsync(CancellationToken cancellationToken)
     {
@@ -62,6 +59,7 @@ public sealed class ChatCreateWriters(
                 continue;
             }
 
+            // No more creates than the earliest deadline among them lets one statement write.
             batch.Clear();
             var limit = maxBatchSize;
             while (batch.Count < limit && queue.Reader.TryRead(out var pending))
@@ -70,10 +68,7 @@ public sealed class ChatCreateWriters(
                 if (pending.TryTake())
                 {
                     batch.Add(pending);
-                    if (batch.Count == 1)
-                    {
-                        limit = CreatesThatFit(pending.Deadline.Remaining, maxBatchSize);
-                    }
+                    limit = Math.Min(limit, _cost.CreatesThatFit(pending.Deadline.Remaining, maxBatchSize));
                 }
             }
 
@@ -101,11 +96,12 @@ public sealed class ChatCreateWriters(
             return true;
         }
 
-        await Task.Delay(StandbyAfter - waited, CancellationToken.None);
+        // Whole milliseconds, rounded up: Task.Delay rounds a fraction of one down to no wait at all.
+        await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling((StandbyAfter - waited).TotalMilliseconds)), CancellationToken.None);
         return false;
     }
 
-    /// <summary>Writes one batch and answers each of its creates; never throws.</summary>
+    /// <summary>Writes one batch and delivers each of its creates' outcomes; never throws.</summary>
     private async Task WriteAsync(List<PendingCreate> batch)
     {
         metrics.BatchWritten(batch.Count);
@@ -125,12 +121,11 @@ public sealed class ChatCreateWriters(
         }
         catch (Exception exception)
         {
-            // A bug of the service's own, outside any statement: the creates not yet answered
-            // were not written by a statement that failed, but one may have committed; say so.
+            // A bug of the service's own: a statement may have committed; say so to those not answered.
             Log.UnexpectedFailure(logger, nameof(WriteAsync), exception);
             foreach (var pending in batch)
             {
-                Fail(pending, CreateResult.Unknown, ChatErrors.MayHaveCompleted());
+                pending.Deliver(CreateAnswer.MayHaveCompleted);
             }
         }
         finally
@@ -140,179 +135,90 @@ public sealed class ChatCreateWriters(
     }
 
     /// <summary>
-    /// Runs one statement for <paramref name="statement"/> within the earliest of their deadlines
-    /// and answers each create; returns those that must run again to read another's record.
+    /// Runs one statement for <paramref name="statement"/> until the latest of their deadlines
+    /// (no create in it can use it after that) and delivers each create's outcome; returns those
+    /// that must run again to read another's record.
     /// </summary>
     private async Task<List<PendingCreate>> WriteStatementAsync(List<PendingCreate> statement)
     {
-        var deadline = statement[0].Deadline;
-        foreach (var pending in statement)
-        {
-            deadline = Deadline.Earliest(deadline, pending.Deadline);
-        }
-
+        var deadline = statement.Select(pending => pending.Deadline).Aggregate(Deadline.Latest);
         var runAgain = new List<PendingCreate>();
         if (deadline.HasPassed)
         {
-            // Re-runs after a failed or raced statement: their time is up, and nothing of theirs was written.
-            foreach (var pending in statement)
-            {
-                Fail(pending, CreateResult.NotWritten, ChatErrors.Unavailable());
-            }
-
+            // Re-runs after a raced statement: their time is up, and nothing of theirs was written.
+            DeliverAll(statement, CreateAnswer.NotWritten(ChatErrors.Unavailable()));
             return runAgain;
         }
 
-        ChatCreateResult[] results;
+        var gate = new CommitGate();
+        statement.ForEach(pending => pending.Statement = gate);
         var started = Stopwatch.GetTimestamp();
-        using (var timeout = new CancellationTokenSource(deadline.Remaining))
+        using var timeout = new CancellationTokenSource(deadline.Remaining);
+        var writing = repository.CreateProjectChatsAsync(statement.ConvertAll(p => p.Chat), idempotency.Value.Retention, gate, timeout.Token);
+        ChatCreateResult[] results;
+        try
         {
-            try
-            {
-                var gate = new CommitGate();
-                results = await AnsweringLateAsync(statement, gate, deadline,
-                    repository.CreateProjectChatsAsync(statement.ConvertAll(p => p.Chat), idempotency.Value.Retention, gate, timeout.Token));
-                LearnCost(Stopwatch.GetElapsedTime(started), statement.Count);
-            }
-            catch (PostgresException exception) when (statement.Count > 1 && !SqlStates.IsAboutTheServer(exception.SqlState))
-            {
-                // One create's row failed the statement for all (a project deleted meanwhile, a
-                // model the enum lost): nothing was written, and each runs alone for its own outcome.
-                Log.BatchRunAlone(logger, statement.Count, exception.SqlState);
-                foreach (var pending in statement)
-                {
-                    runAgain.AddRange(await WriteStatementAsync([pending]));
-                }
-
-                return runAgain;
-            }
-            catch (Exception exception)
-            {
-                // The statement failed or was cut off before its COMMIT was sent: rolled back.
-                if (timeout.IsCancellationRequested)
-                {
-                    LearnCost(Stopwatch.GetElapsedTime(started), statement.Count);
-                }
-
-                var error = failures.ToRpcException(exception, timedOut: timeout.IsCancellationRequested);
-                foreach (var pending in statement)
-                {
-                    Fail(pending, CreateResult.NotWritten, error);
-                }
-
-                return runAgain;
-            }
+            results = await WithinGraceAsync(writing, timeout.Token);
         }
+        catch (TimeoutException) when (!writing.IsCompleted)
+        {
+            // The database does not give the statement back (frozen). Nothing is stored if its
+            // COMMIT was never sent; otherwise nobody can say. The writer goes on waiting for it,
+            // holding its one connection, while the other writers take what is queued.
+            DeliverAll(statement, gate.TryGiveUp() ? CreateAnswer.NotWritten(ChatErrors.Unavailable()) : CreateAnswer.MayHaveCompleted);
+            await writing.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            return runAgain;
+        }
+        catch (Exception exception)
+        {
+            // The repository throws only before the COMMIT; the gate makes sure of it.
+            DeliverAll(statement, gate.TryGiveUp()
+                ? CreateAnswer.NotWritten(failures.ToRpcException(exception, timedOut: timeout.IsCancellationRequested))
+                : CreateAnswer.MayHaveCompleted);
+            _cost.Learn(Stopwatch.GetElapsedTime(started), statement.Count, endedOnItsOwn: !timeout.IsCancellationRequested);
+            return runAgain;
+        }
+
+        _cost.Learn(Stopwatch.GetElapsedTime(started), statement.Count, endedOnItsOwn: !timeout.IsCancellationRequested);
 
         for (var i = 0; i < statement.Count; i++)
         {
-            var pending = statement[i];
             var result = results[i];
-            switch (result.Outcome)
+            if (result.Outcome == CreateOutcome.RunAgain)
             {
-                case CreateOutcome.Created:
-                    Answer(pending, CreateResult.Written, result.Creation);
-                    break;
-                case CreateOutcome.Replayed:
-                    Answer(pending, CreateResult.Replayed, result.Creation);
-                    break;
-                case CreateOutcome.NotFound:
-                    Answer(pending, CreateResult.NotFound, null);
-                    break;
-                case CreateOutcome.RunAgain:
-                    runAgain.Add(pending);
-                    break;
-                case CreateOutcome.RolledBack:
-                    Fail(pending, CreateResult.NotWritten, ChatErrors.Unavailable());
-                    break;
-                default:
-                    Fail(pending, CreateResult.Unknown, ChatErrors.MayHaveCompleted());
-                    break;
+                runAgain.Add(statement[i]);
+                continue;
             }
+
+            statement[i].Deliver(result.Outcome switch
+            {
+                CreateOutcome.Created => new CreateAnswer(CreateResult.Written, result.Creation, null),
+                CreateOutcome.Replayed => new CreateAnswer(CreateResult.Replayed, result.Creation, null),
+                CreateOutcome.NotFound => new CreateAnswer(CreateResult.NotFound, null, null),
+                CreateOutcome.UnknownModel => CreateAnswer.NotWritten(ChatErrors.InvalidBody([CreateProjectChatValidator.UnknownModel()])),
+                CreateOutcome.RolledBack => CreateAnswer.NotWritten(ChatErrors.Unavailable()),
+                _ => CreateAnswer.MayHaveCompleted,
+            });
         }
 
         return runAgain;
     }
 
-    // Npgsql cancels a statement with a cancel request and waits for the server to take it before
-    // its Cancellation Timeout starts: a frozen server would hold the writer, and so its callers,
-    // until it resumes. The writer goes on waiting (it holds one connection, no more), but its
-    // callers are answered without the database: 503 a second past the deadline when the COMMIT
-    // can no longer be sent, else 504 ("may have completed") half a second later.
-    private async Task<ChatCreateResult[]> AnsweringLateAsync(List<PendingCreate> statement, CommitGate gate, Deadline deadline, Task<ChatCreateResult[]> writing)
-    {
-        using var written = new CancellationTokenSource();
-        var late = AnswerLateAsync(statement, gate, deadline, written.Token);
-        try
-        {
-            return await writing;
-        }
-        finally
-        {
-            await written.CancelAsync();
-            await late;
-        }
-    }
-
-    private async Task AnswerLateAsync(List<PendingCreate> statement, CommitGate gate, Deadline deadline, CancellationToken written)
+    // The statement until its deadline, then the grace: Npgsql cancels it at the deadline, but
+    // waits for a server that does not answer the cancel (frozen) before its own timeout starts.
+    private static async Task<ChatCreateResult[]> WithinGraceAsync(Task<ChatCreateResult[]> writing, CancellationToken timeout)
     {
         try
         {
-            await Task.Delay(deadline.Remaining + AnswerGrace, written);
-            if (gate.TryGiveUp())
-            {
-                foreach (var pending in statement)
-                {
-                    Fail(pending, CreateResult.NotWritten, ChatErrors.Unavailable());
-                }
-
-                return;
-            }
-
-            await Task.Delay(CommitGrace, written);
-            foreach (var pending in statement)
-            {
-                Fail(pending, CreateResult.Unknown, ChatErrors.MayHaveCompleted());
-            }
+            return await writing.WaitAsync(timeout);
         }
-        catch (OperationCanceledException) when (written.IsCancellationRequested)
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !writing.IsCompleted)
         {
-            // The statement came back in time: its own outcome answers the callers.
+            return await writing.WaitAsync(GiveUpGrace);
         }
     }
 
-    // A statement must end before the earliest deadline of its creates, or all of them fail. When
-    // the database is slow per row (a trigger, a starved disk), a full batch cannot: the writers
-    // learn the time a create costs in a statement (a moving average) and take no more than the
-    // oldest create's time left allows, so that some creates succeed rather than none.
-    private int CreatesThatFit(TimeSpan timeLeft, int maxBatchSize)
-    {
-        var secondsPerCreate = Volatile.Read(ref _secondsPerCreate);
-        return secondsPerCreate <= 0 ? maxBatchSize : (int)Math.Clamp(timeLeft.TotalSeconds / secondsPerCreate, 1, maxBatchSize);
-    }
-
-    private void LearnCost(TimeSpan elapsed, int creates)
-    {
-        var sample = elapsed.TotalSeconds / creates;
-        var previous = Volatile.Read(ref _secondsPerCreate);
-        Volatile.Write(ref _secondsPerCreate, previous <= 0 ? sample : (0.8 * previous) + (0.2 * sample));
-    }
-
-    private void Answer(PendingCreate pending, CreateResult result, ChatCreation? creation)
-    {
-        if (pending.Completion.TrySetResult(creation))
-        {
-            metrics.Finished(result);
-        }
-    }
-
-    private void Fail(PendingCreate pending, CreateResult result, Exception error)
-    {
-        if (pending.Completion.TrySetException(error))
-        {
-            metrics.Finished(result);
-        }
-    }
+    private static void DeliverAll(List<PendingCreate> statement, CreateAnswer answer) => statement.ForEach(pending => pending.Deliver(answer));
 
     // Two creates with one request id cannot share a statement: the first goes in, the others
     // follow in the next one and replay what it created.

@@ -49,14 +49,6 @@ public sealed class DatabaseFailures
     {
         switch (exception)
         {
-            // The enum lost or never had the value the catalog believed in: the caller's mistake.
-            case PostgresException { SqlState: SqlStates.InvalidTextRepresentation }:
-                return ChatErrors.InvalidBody([CreateProjectChatValidator.UnknownModel()]);
-
-            // The project was deleted between the ownership check and the link.
-            case PostgresException { SqlState: SqlStates.ForeignKeyViolation }:
-                return ChatErrors.ProjectNotFound();
-
             // A create before the schema was first read (at start, or while the database was
             // away): the missing table is the migration the check is about to report.
             case PostgresException { SqlState: PostgresErrorCodes.UndefinedTable } when _schema.Status != SchemaStatus.Current:

@@ -3,60 +3,15 @@ using NpgsqlTypes;
 
 namespace Neptun.Chat.Service.Database;
 
-/// <summary>What the create statement did for one create.</summary>
-public enum CreateOutcome
-{
-    /// <summary>The project is not the user's (or no longer exists): nothing was written for it.</summary>
-    NotFound,
-
-    /// <summary>The chat, its link and its request id record are stored (committed).</summary>
-    Created,
-
-    /// <summary>An earlier request with the same id created the chat; nothing was written.</summary>
-    Replayed,
-
-    /// <summary>
-    /// Another transaction recorded the same request id while this statement ran: nothing was
-    /// written, and a new statement will read what that one created.
-    /// </summary>
-    RunAgain,
-
-    /// <summary>The statement would have created it, but its transaction did not commit: nothing is stored.</summary>
-    RolledBack,
-
-    /// <summary>The connection was lost while the commit was under way, and asking the database did not tell.</summary>
-    Unknown,
-}
-
-/// <summary>One create's outcome; <see cref="Creation"/> is set for created and replayed chats.</summary>
-public readonly record struct ChatCreateResult(CreateOutcome Outcome, ChatCreation? Creation);
-
-/// <summary>
-/// Decides once, between a statement's COMMIT being sent and its writer giving up on it (a server
-/// that does not answer): a writer that gave up may tell its callers that nothing was written.
-/// </summary>
-public sealed class CommitGate
-{
-    private const int Open = 0;
-    private const int Committing = 1;
-    private const int GivenUp = 2;
-    private int _state;
-
-    /// <summary>True when the COMMIT may be sent: nobody gave up on the statement.</summary>
-    public bool TryCommit() => Interlocked.CompareExchange(ref _state, Committing, Open) == Open;
-
-    /// <summary>True when no COMMIT was sent, nor ever will be.</summary>
-    public bool TryGiveUp() => Interlocked.CompareExchange(ref _state, GivenUp, Open) == Open;
-}
-
 /// <summary>
 /// Writes creates into the web app's tables (and request ids into the service's own) with one
 /// statement, whether one create or a batch of many: one round trip for the statement, one for the
-/// commit. Each create keeps its own outcome, as if it had been written alone.
+/// commit. Each create keeps its own outcome, as if it had been written alone, and no create's data
+/// can fail the statement for the others.
 /// </summary>
 public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepository> logger)
 {
-    // How long the service may spend asking whether a commit it lost sight of happened.
+    // How long the service may spend finding out whether a commit it lost sight of happened.
     private static readonly TimeSpan CommitCheckBudget = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan CommitCheckPause = TimeSpan.FromMilliseconds(50);
 
@@ -71,13 +26,18 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
     // ordered by key, so that two batches with the same ids cannot deadlock. MATERIALIZED keeps each
     // nextval() to one call per create. The lookups are LATERAL ... LIMIT 1 so that they stay index
     // probes in the generic plan of the prepared statement, whatever the tables' size was when it
-    // was planned. Times are UTC (the tables store zone-less UTC); now() is one value for the
-    // whole transaction, so the chat, its link, its record and the reply agree. The transaction id
-    // and the server process (the real one, behind any pooler) come back with every created chat:
-    // if the commit's answer is lost, they tell what happened.
+    // was planned. No create's data can fail the statement for the others: the ownership lookup
+    // locks the user's row, then the project's (FOR KEY SHARE, the lock the foreign keys take
+    // anyway, in the order a user's deletion takes them), so that one deleted meanwhile is not
+    // found rather than a foreign key error; and only a model the enum has is cast to it. Times are
+    // UTC (the tables store zone-less UTC); now() is one value for the whole transaction, so the
+    // chat, its link, its record and the reply agree. The transaction id and the server's start
+    // time come back with every created chat: if the commit's answer is lost, they and the chat
+    // ids tell what happened, on that same server.
     private const string CreateProjectChatsSql = """
         WITH request AS MATERIALIZED (
-            SELECT *
+            SELECT r.*, EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
+                                WHERE e.enumtypid = 'public.ai_model_enum'::regtype AND e.enumlabel = r.model) AS known_model
             FROM unnest($1::integer[], $2::integer[], $3::text[], $4::text[], $5::uuid[], $6::bytea[])
                 WITH ORDINALITY AS r(user_id, project_id, model, name, request_id, request_hash, ord)
         ), earlier_request AS MATERIALIZED (
@@ -88,16 +48,20 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
                 SELECT * FROM neptun_chat_service.idempotency_key k
                 WHERE k.user_id = request.user_id AND k.request_id = request.request_id AND k.expires_at > now()
                 LIMIT 1) AS k
-            WHERE request.request_id IS NOT NULL
+            WHERE request.request_id IS NOT NULL AND request.known_model
         ), owned AS MATERIALIZED (
             SELECT request.ord, request.user_id, request.project_id, request.model, request.name, request.request_id, request.request_hash,
                    nextval('public.chat_conversation_id_seq'::regclass)::integer AS chat_id
             FROM request
             CROSS JOIN LATERAL (
+                SELECT u.id FROM public.neptun_user u
+                WHERE u.id = request.user_id
+                LIMIT 1 FOR KEY SHARE) AS owner
+            CROSS JOIN LATERAL (
                 SELECT 1 FROM public.neptun_user_project p
-                WHERE p.id = request.project_id AND p.neptun_user_id = request.user_id
-                LIMIT 1) AS owned_project
-            WHERE NOT EXISTS (SELECT 1 FROM earlier_request WHERE earlier_request.ord = request.ord)
+                WHERE p.id = request.project_id AND p.neptun_user_id = owner.id
+                LIMIT 1 FOR KEY SHARE) AS owned_project
+            WHERE request.known_model AND NOT EXISTS (SELECT 1 FROM earlier_request WHERE earlier_request.ord = request.ord)
         ), recorded_request AS (
             INSERT INTO neptun_chat_service.idempotency_key AS k
                 (user_id, request_id, request_hash, chat_id, chat_model, chat_name, chat_created_at, chat_updated_at, expires_at)
@@ -127,7 +91,7 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
         )
         SELECT ord, 1 AS outcome, true AS same_request, chat_id, model, name,
                now() AT TIME ZONE 'UTC' AS created_at, now() AT TIME ZONE 'UTC' AS updated_at,
-               pg_current_xact_id() AS xid, pg_backend_pid() AS server_process
+               pg_current_xact_id() AS xid, pg_postmaster_start_time() AS server_started
         FROM creatable
         UNION ALL
         SELECT ord, 2, same_request, chat_id, chat_model, chat_name, chat_created_at, chat_updated_at, NULL, NULL
@@ -136,47 +100,41 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
         SELECT ord, 3, true, chat_id, model, name, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', NULL, NULL
         FROM owned
         WHERE NOT EXISTS (SELECT 1 FROM creatable WHERE creatable.ord = owned.ord)
+        UNION ALL
+        SELECT ord, 4, true, 0, model, name, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', NULL, NULL
+        FROM request
+        WHERE NOT request.known_model
         """;
 
-    // After a lost commit: committed, aborted, or still in progress on the old connection's server
-    // process, which is then ended (waiting up to 500 ms) so that the answer becomes final.
-    private const string CommitStatusSql = "SELECT pg_xact_status($1)";
-    private const string EndBackendSql = "SELECT pg_terminate_backend($1, 500)";
+    // After a lost commit, on a new connection: which server answers, whether the transaction still
+    // runs there, and how many of its chats are stored. The transaction id is only asked of the
+    // server that issued it (on another it may name somebody else's transaction, or none yet).
+    private const string CommitOutcomeSql = """
+        SELECT pg_postmaster_start_time() = $1 AS same_server,
+               CASE WHEN pg_postmaster_start_time() = $1 THEN pg_xact_status($2) END AS status,
+               (SELECT count(*) FROM public.chat_conversation c WHERE c.id = ANY($3) AND c.created_at = $4) AS stored
+        """;
 
     /// <summary>
     /// Runs <paramref name="chats"/> as one statement in one transaction; the results come back in
     /// the same order. Two creates with the same user and request id must not be in one statement.
-    /// Throws when nothing was written (the statement failed or the token fired before the commit).
+    /// Throws only when nothing was written and no COMMIT was sent (the statement failed, or the
+    /// token fired, or the writer gave up through <paramref name="commitGate"/>); once the COMMIT
+    /// is sent, every way out is a result: created, rolled back, or unknown.
     /// </summary>
     public async Task<ChatCreateResult[]> CreateProjectChatsAsync(
         IReadOnlyList<NewProjectChat> chats, TimeSpan retention, CommitGate commitGate, CancellationToken cancellationToken)
     {
-        var count = chats.Count;
-        var userIds = new int[count];
-        var projectIds = new int[count];
-        var models = new string[count];
-        var names = new string[count];
-        var requestIds = new Guid?[count];
-        var requestHashes = new byte[]?[count];
-        for (var i = 0; i < count; i++)
-        {
-            var chat = chats[i];
-            (userIds[i], projectIds[i], models[i], names[i], requestIds[i], requestHashes[i]) =
-                (chat.UserId, chat.ProjectId, chat.Model, chat.Name, chat.RequestId, chat.RequestHash);
-        }
-
         // A create with no row is one whose project is not the user's.
-        var results = new ChatCreateResult[count];
-        ulong? transactionId = null;
-        var serverProcessId = 0;
-        Exception commitFailure;
+        var results = new ChatCreateResult[chats.Count];
+        WrittenBy? written = null;
+        Exception lost;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
-
             // Explicit, so that a statement cut off by the deadline or a lost connection is never
             // committed: only the COMMIT's own round trip can leave the outcome in doubt.
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using (var command = CreateCommand(connection, transaction, userIds, projectIds, models, names, requestIds, requestHashes, retention))
+            await using (var command = CreateCommand(connection, transaction, chats, retention))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
@@ -185,7 +143,7 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
                     var outcome = (CreateOutcome)reader.GetInt32(1);
                     var chat = new ChatRecord(
                         reader.GetInt32(3),
-                        userIds[index],
+                        chats[index].UserId,
                         reader.GetString(4),
                         reader.GetString(5),
                         DateTime.SpecifyKind(reader.GetDateTime(6), DateTimeKind.Utc),
@@ -193,14 +151,13 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
                     results[index] = new ChatCreateResult(outcome, new ChatCreation(chat, outcome == CreateOutcome.Replayed, reader.GetBoolean(2)));
                     if (!reader.IsDBNull(8))
                     {
-                        transactionId = reader.GetFieldValue<ulong>(8);
-                        serverProcessId = reader.GetInt32(9);
+                        written ??= new WrittenBy(reader.GetFieldValue<ulong>(8), reader.GetFieldValue<DateTime>(9), reader.GetDateTime(6));
                     }
                 }
             }
 
             // Nothing written: no COMMIT needed, and none can be lost.
-            if (transactionId is null)
+            if (written is null)
             {
                 return results;
             }
@@ -214,111 +171,92 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
 
             try
             {
-                await transaction.CommitAsync(cancellationToken);
+                // Not cancelled by the deadline: a cancelled wait for a synchronous standby is
+                // reported committed, maybe not replicated. The writer stops waiting for it instead.
+                await transaction.CommitAsync(CancellationToken.None);
                 return results;
             }
             catch (PostgresException exception) when (!SqlStates.IsAboutTheServer(exception.SqlState))
             {
                 // The server answered the COMMIT with an error of the transaction itself: rolled back.
-                throw;
+                return WithCreated(results, CreateOutcome.RolledBack);
             }
-            catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException)
+            catch (Exception exception)
             {
-                commitFailure = exception;
+                // Whatever broke (the connection, the data source at shutdown), the answer is lost.
+                lost = exception;
             }
         }
 
-        // The COMMIT was sent and its answer lost. The connection is closed now, so the
-        // transaction can no longer commit later on its account; ask the database what it did.
-        var committed = await WasCommittedAsync(transactionId.Value, serverProcessId);
-        Log.CommitOutcomeChecked(logger, commitFailure.GetType().Name, committed switch { true => "committed", false => "rolled back", null => "unknown" });
-        var created = committed switch { true => CreateOutcome.Created, false => CreateOutcome.RolledBack, null => CreateOutcome.Unknown };
-        for (var i = 0; i < count; i++)
-        {
-            if (results[i].Outcome == CreateOutcome.Created)
-            {
-                results[i] = results[i] with { Outcome = created };
-            }
-        }
-
-        return results;
+        // The connection is closed now, so the transaction can no longer commit later on its
+        // account; find out what it wrote.
+        int[] chatIds = [.. results.Where(r => r.Outcome == CreateOutcome.Created).Select(r => r.Creation!.Chat.Id)];
+        var committed = await WasCommittedAsync(written, chatIds);
+        Log.CommitOutcomeChecked(logger, lost.GetType().Name, committed switch { true => "committed", false => "rolled back", null => "unknown" });
+        return WithCreated(results, committed switch { true => CreateOutcome.Created, false => CreateOutcome.RolledBack, null => CreateOutcome.Unknown });
     }
 
-    /// <summary>Whether the transaction committed; null when the database cannot tell within the budget.</summary>
-    internal async Task<bool?> WasCommittedAsync(ulong transactionId, int serverProcessId)
+    private static ChatCreateResult[] WithCreated(ChatCreateResult[] results, CreateOutcome created) =>
+        Array.ConvertAll(results, r => r.Outcome == CreateOutcome.Created ? r with { Outcome = created } : r);
+
+    /// <summary>
+    /// Whether the statement's chats are stored: true or false when its transaction ended, on the
+    /// server that ran it, with all of them or none; else null once the budget is spent.
+    /// </summary>
+    internal async Task<bool?> WasCommittedAsync(WrittenBy written, int[] chatIds)
     {
         using var budget = new CancellationTokenSource(CommitCheckBudget);
 
         // The database may be failing right now (that is how the answer was lost): ask again
         // until the budget is spent.
-        while (true)
+        while (!budget.IsCancellationRequested)
         {
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(budget.Token);
-                var status = await ReadCommitStatusAsync(connection, transactionId, budget.Token);
-                if (status == "in progress")
+                await using var command = new NpgsqlCommand(CommitOutcomeSql, connection)
                 {
-                    await using (var end = new NpgsqlCommand(EndBackendSql, connection) { Parameters = { new NpgsqlParameter<int> { TypedValue = serverProcessId } } })
+                    Parameters =
                     {
-                        await end.ExecuteScalarAsync(budget.Token);
-                    }
-
-                    status = await ReadCommitStatusAsync(connection, transactionId, budget.Token);
-                }
-
-                return status switch { "committed" => true, "aborted" => false, _ => null };
-            }
-            catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException)
-            {
-                if (budget.IsCancellationRequested)
+                        new NpgsqlParameter<DateTime> { TypedValue = written.ServerStarted, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+                        new NpgsqlParameter<ulong> { TypedValue = written.TransactionId, NpgsqlDbType = NpgsqlDbType.Xid8 },
+                        new NpgsqlParameter<int[]> { TypedValue = chatIds },
+                        new NpgsqlParameter<DateTime> { TypedValue = written.CreatedAt, NpgsqlDbType = NpgsqlDbType.Timestamp },
+                    },
+                };
+                await using var reader = await command.ExecuteReaderAsync(budget.Token);
+                await reader.ReadAsync(budget.Token);
+                // Otherwise still committing (a synchronous standby's wait), or not visible yet: ask again.
+                var status = reader.GetBoolean(0) ? reader.GetString(1) : null;
+                var stored = reader.GetInt64(2);
+                if (status is null || (status == "aborted" && stored == 0) || (status == "committed" && stored == chatIds.Length))
                 {
-                    return null;
+                    return status is null ? null : stored > 0;
                 }
-
-                await Task.Delay(CommitCheckPause, CancellationToken.None);
             }
+            catch (Exception)
+            {
+                // Not reachable yet, or not a primary (yet): ask again within the budget.
+            }
+
+            await Task.Delay(CommitCheckPause, CancellationToken.None);
         }
+
+        return null;
     }
 
-    private static async Task<string?> ReadCommitStatusAsync(NpgsqlConnection connection, ulong transactionId, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(CommitStatusSql, connection)
-        {
-            Parameters = { new NpgsqlParameter<ulong> { TypedValue = transactionId, NpgsqlDbType = NpgsqlDbType.Xid8 } },
-        };
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
-    }
-
-    private static NpgsqlCommand CreateCommand(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, int[] userIds, int[] projectIds, string[] models, string[] names,
-        Guid?[] requestIds, byte[]?[] requestHashes, TimeSpan retention) =>
+    private static NpgsqlCommand CreateCommand(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewProjectChat> chats, TimeSpan retention) =>
         new(CreateProjectChatsSql, connection, transaction)
         {
             Parameters =
             {
-                new NpgsqlParameter<int[]> { TypedValue = userIds },
-                new NpgsqlParameter<int[]> { TypedValue = projectIds },
-                new NpgsqlParameter<string[]> { TypedValue = models },
-                new NpgsqlParameter<string[]> { TypedValue = names },
-                new NpgsqlParameter<Guid?[]> { TypedValue = requestIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
-                new NpgsqlParameter<byte[]?[]> { TypedValue = requestHashes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea },
+                new NpgsqlParameter<int[]> { TypedValue = [.. chats.Select(c => c.UserId)] },
+                new NpgsqlParameter<int[]> { TypedValue = [.. chats.Select(c => c.ProjectId)] },
+                new NpgsqlParameter<string[]> { TypedValue = [.. chats.Select(c => c.Model)] },
+                new NpgsqlParameter<string[]> { TypedValue = [.. chats.Select(c => c.Name)] },
+                new NpgsqlParameter<Guid?[]> { TypedValue = [.. chats.Select(c => c.RequestId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+                new NpgsqlParameter<byte[]?[]> { TypedValue = [.. chats.Select(c => c.RequestHash)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea },
                 new NpgsqlParameter<TimeSpan> { TypedValue = retention },
             },
         };
 }
-
-/// <summary>
-/// A chat to create. <paramref name="RequestId"/> and <paramref name="RequestHash"/> are both set
-/// for an idempotent create, or both null.
-/// </summary>
-public sealed record NewProjectChat(int UserId, int ProjectId, string Model, string Name, Guid? RequestId, byte[]? RequestHash);
-
-/// <summary>
-/// The chat a create returned. <paramref name="Replayed"/>: an earlier request with the same id
-/// created it; <paramref name="SameRequest"/>: that earlier request asked for the same thing.
-/// </summary>
-public sealed record ChatCreation(ChatRecord Chat, bool Replayed, bool SameRequest);
-
-/// <summary>A row of <c>chat_conversation</c> as the create statement returns it; times are UTC.</summary>
-public sealed record ChatRecord(int Id, int NeptunUserId, string Model, string Name, DateTime CreatedAt, DateTime UpdatedAt);

@@ -24,11 +24,14 @@ public sealed class DatabaseOptions
     public int ModelCatalogRefreshSeconds { get; set; } = 5;
 
     /// <summary>
-    /// The most a create may wait, from its arrival to its statement's end (or less, when the call's
-    /// own deadline is nearer). A create still queued then is answered 503 / UNAVAILABLE unsent; a
-    /// statement still running is cancelled and rolled back.
+    /// A create's deadline, fixed on arrival (or nearer, when the call's own deadline is): a create
+    /// still queued then is answered 503 / UNAVAILABLE unsent; a statement whose creates have all
+    /// passed theirs is cancelled and rolled back. Positive, and at most <see cref="MaxRequestTimeoutSeconds"/>.
     /// </summary>
     public double RequestTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>A few minutes: longer than any caller waits, and than any orchestrator lets a stopping pod finish.</summary>
+    public const double MaxRequestTimeoutSeconds = 300;
 
     /// <summary>
     /// The most concurrent creates written as one statement and one commit (group commit); 1 writes

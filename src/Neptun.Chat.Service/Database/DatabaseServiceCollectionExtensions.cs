@@ -18,6 +18,8 @@ public static class DatabaseServiceCollectionExtensions
                 }
             })
             .Validate(options => options.SchemaCheckIntervalSeconds > 0, "Database:SchemaCheckIntervalSeconds must be positive.")
+            .Validate(options => options.RequestTimeoutSeconds is > 0 and <= DatabaseOptions.MaxRequestTimeoutSeconds,
+                $"Database:RequestTimeoutSeconds must be a number of seconds above 0 and at most {DatabaseOptions.MaxRequestTimeoutSeconds}.")
             .Validate(options => options.MaxBatchSize >= 1 && options.MaxBatchWriters >= 1 && options.MaxQueuedCreates >= 1,
                 "Database:MaxBatchSize, MaxBatchWriters and MaxQueuedCreates must be at least 1.")
             .ValidateOnStart();

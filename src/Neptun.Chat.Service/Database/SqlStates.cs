@@ -3,9 +3,6 @@ namespace Neptun.Chat.Service.Database;
 /// <summary>The PostgreSQL error codes the service tells apart.</summary>
 public static class SqlStates
 {
-    public const string InvalidTextRepresentation = "22P02";
-    public const string ForeignKeyViolation = "23503";
-
     /// <summary>A write on a read-only server: a standby (a proxy that has not switched to the new primary yet), or a read-only default.</summary>
     public const string ReadOnlySqlTransaction = "25006";
 

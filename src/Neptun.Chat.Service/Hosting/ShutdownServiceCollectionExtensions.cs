@@ -1,3 +1,7 @@
+using Microsoft.Extensions.Options;
+using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Database;
+
 namespace Neptun.Chat.Service.Hosting;
 
 public static class ShutdownServiceCollectionExtensions
@@ -6,7 +10,7 @@ public static class ShutdownServiceCollectionExtensions
     /// How long SIGTERM lets requests in flight finish unless <c>HostOptions:ShutdownTimeout</c> says
     /// otherwise. It should exceed <c>Database:RequestTimeoutSeconds</c>, so that every request in
     /// flight is answered, and stay below the orchestrator's grace period (Kubernetes: 30 s), after
-    /// which it sends SIGKILL.
+    /// which it sends SIGKILL. Checked at start.
     /// </summary>
     public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(25);
 
@@ -14,7 +18,17 @@ public static class ShutdownServiceCollectionExtensions
     {
         services.AddOptions<HostOptions>()
             .Configure(options => options.ShutdownTimeout = DefaultShutdownTimeout)
-            .BindConfiguration("HostOptions");
+            .BindConfiguration("HostOptions")
+            .Validate<IOptions<DatabaseOptions>>(
+                (host, database) => host.ShutdownTimeout >= LongestAnswer(database.Value),
+                $"HostOptions:ShutdownTimeout must be at least Database:RequestTimeoutSeconds plus {ChatCreateQueue.AnswerGrace.TotalSeconds} s "
+                + "(the longest a create waits for its answer), so that on SIGTERM every create in flight is answered before the process exits.")
+            .ValidateOnStart();
         return services;
     }
+
+    // An invalid request timeout is the database options' own refusal to report.
+    private static TimeSpan LongestAnswer(DatabaseOptions database) => database.RequestTimeoutSeconds is > 0 and <= DatabaseOptions.MaxRequestTimeoutSeconds
+        ? TimeSpan.FromSeconds(database.RequestTimeoutSeconds) + ChatCreateQueue.AnswerGrace
+        : TimeSpan.Zero;
 }

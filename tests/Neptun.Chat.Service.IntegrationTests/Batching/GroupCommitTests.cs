@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Dapper;
 using Neptun.Chat.Service.IntegrationTests.Infrastructure;
 
 namespace Neptun.Chat.Service.IntegrationTests.Batching;
@@ -75,31 +76,37 @@ public sealed class GroupCommitTests(OneWriterApiFixture api) : IClassFixture<On
         Assert.Equal(BatchSize - 1, results.Count(r => r.Status == HttpStatusCode.Created));
     }
 
-    [Theory]
-    [InlineData("foreign_key_violation", HttpStatusCode.NotFound)]
-    [InlineData("invalid_text_representation", HttpStatusCode.BadRequest)]
-    public async Task A_row_that_fails_the_batch_statement_fails_only_its_own_create(string sqlState, HttpStatusCode doomedStatus)
+    [Fact]
+    public async Task A_project_deleted_while_its_batch_runs_fails_no_create_of_the_batch()
     {
-        var doomed = $"Doomed {Guid.NewGuid():N}";
-        await FailInsertsNamedAsync(doomed, sqlState);
-        try
-        {
-            var results = await InOneBatchAsync(Enumerable.Range(0, BatchSize).Select(i => (Func<Task<Created>>)(() =>
-                PostAsync(NeptunApiFixture.AdaId, api.AdaProjectId, i == 7 ? doomed : $"Beside the doomed {i}"))).ToList());
+        var doomedProject = await NeptunRows.InsertProjectAsync(api.Database, NeptunApiFixture.AdaId);
+        var results = await InOneBatchHeldAtInsertAsync(Enumerable.Range(0, BatchSize).Select(i => (Func<Task<Created>>)(() =>
+            PostAsync(NeptunApiFixture.AdaId, i == 7 ? doomedProject : api.AdaProjectId, $"Beside a deleted project {i}"))).ToList(),
+            "Beside a deleted project",
+            // Deleted once the statement has looked its projects up: the deletion waits for the statement.
+            () => api.Database.ExecuteAsync("DELETE FROM neptun_user_project WHERE id = @Id", new { Id = doomedProject }));
 
-            Assert.Equal(doomedStatus, results[7].Status);
-            foreach (var result in results.Where((_, i) => i != 7))
-            {
-                Assert.Equal(HttpStatusCode.Created, result.Status);
-                Assert.Equal(api.AdaProjectId, (await NeptunRows.ReadChatAsync(api.Database, result.ChatId)).ProjectId);
-            }
+        // Written before the deletion, which then took its link with it.
+        Assert.Equal(HttpStatusCode.Created, results[7].Status);
+        Assert.All(results, r => Assert.Equal(HttpStatusCode.Created, r.Status));
+        Assert.Equal(0, await api.Database.ScalarAsync<long>("SELECT count(*) FROM neptun_user_project WHERE id = @Id", new { Id = doomedProject }));
 
-            Assert.Equal(0, await NeptunRows.CountOrphansAsync(api.Database));
-        }
-        finally
-        {
-            await api.Database.ExecuteAsync("DROP TRIGGER IF EXISTS fail_named_insert ON chat_conversation");
-        }
+        // Its chat lost its project with the deletion, as the web app's own chats would; not the other tests' business.
+        await api.Database.ExecuteAsync("DELETE FROM chat_conversation WHERE id = @Id", new { Id = results[7].ChatId });
+    }
+
+    [Fact]
+    public async Task A_model_the_enum_lost_while_its_batch_waited_fails_only_its_own_create()
+    {
+        const string Lost = "ollama/rwkv-6-world";
+        var results = await InOneBatchAsync(Enumerable.Range(0, BatchSize).Select(i => (Func<Task<Created>>)(() =>
+            PostAsync(NeptunApiFixture.AdaId, api.AdaProjectId, $"Beside a lost model {i}", model: i == 7 ? Lost : null))).ToList(),
+            whileQueued: () => api.Database.ExecuteAsync($"ALTER TYPE ai_model_enum RENAME VALUE '{Lost}' TO '{Lost}-renamed'"));
+        await api.Database.ExecuteAsync($"ALTER TYPE ai_model_enum RENAME VALUE '{Lost}-renamed' TO '{Lost}'");
+
+        Assert.Equal(HttpStatusCode.BadRequest, results[7].Status);
+        Assert.All(results.Where((_, i) => i != 7), r => Assert.Equal(HttpStatusCode.Created, r.Status));
+        Assert.Equal(0, await NeptunRows.CountOrphansAsync(api.Database));
     }
 
     [Fact]
@@ -126,7 +133,8 @@ public sealed class GroupCommitTests(OneWriterApiFixture api) : IClassFixture<On
     /// Sends a first create that takes the writer into a lock wait, then <paramref name="creates"/>,
     /// and lets them go once all are queued; checks they were written as one batch.
     /// </summary>
-    private async Task<Created[]> InOneBatchAsync(IReadOnlyList<Func<Task<Created>>> creates)
+    /// <param name="whileQueued">Runs while the creates are queued behind the held writer.</param>
+    private async Task<Created[]> InOneBatchAsync(IReadOnlyList<Func<Task<Created>>> creates, Func<Task>? whileQueued = null)
     {
         using var sizes = new BatchSizes(api.Factory.Services);
         Task<Created> first = null!;
@@ -136,6 +144,10 @@ public sealed class GroupCommitTests(OneWriterApiFixture api) : IClassFixture<On
         {
             batched = Task.WhenAll(creates.Select(create => create()));
             await writer.UntilQueuedAsync(creates.Count);
+            if (whileQueued is not null)
+            {
+                await whileQueued();
+            }
         }
 
         Assert.Equal(HttpStatusCode.Created, (await first).Status);
@@ -144,10 +156,44 @@ public sealed class GroupCommitTests(OneWriterApiFixture api) : IClassFixture<On
         return results;
     }
 
-    private async Task<Created> PostAsync(int userId, int projectId, string name, string? key = null)
+    /// <summary>
+    /// <see cref="InOneBatchAsync"/>, with the inserts of chats named <paramref name="namePrefix"/>
+    /// waiting on an advisory lock (a trigger) while <paramref name="change"/> runs, for up to a second.
+    /// </summary>
+    private async Task<Created[]> InOneBatchHeldAtInsertAsync(IReadOnlyList<Func<Task<Created>>> creates, string namePrefix, Func<Task> change)
+    {
+        await api.Database.ExecuteAsync($"""
+            CREATE OR REPLACE FUNCTION held_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.name LIKE '{namePrefix}%' THEN PERFORM pg_advisory_xact_lock_shared(4343); END IF;
+                RETURN NEW;
+            END $$;
+            DROP TRIGGER IF EXISTS held_insert ON chat_conversation;
+            CREATE TRIGGER held_insert BEFORE INSERT ON chat_conversation FOR EACH ROW EXECUTE FUNCTION held_insert();
+            """);
+        await using var gate = await api.Database.OpenAsync();
+        await gate.ExecuteAsync("SELECT pg_advisory_lock(4343)");
+        try
+        {
+            var batch = InOneBatchAsync(creates);
+            Assert.NotNull(await Processes.Polling.UntilAsync(async () => batch.IsCompleted || await api.Database.ScalarAsync<long>(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4343 AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") == 1, TimeSpan.FromSeconds(60)));
+            var changing = change();
+            await Task.WhenAny(changing, Task.Delay(TimeSpan.FromSeconds(1)));
+            await gate.ExecuteAsync("SELECT pg_advisory_unlock(4343)");
+            await changing;
+            return await batch;
+        }
+        finally
+        {
+            await api.Database.ExecuteAsync("DROP TRIGGER IF EXISTS held_insert ON chat_conversation");
+        }
+    }
+
+    private async Task<Created> PostAsync(int userId, int projectId, string name, string? key = null, string? model = null)
     {
         using var response = await api.PostChatAsync(Sessions.CookieFor(userId), userId, projectId,
-            JsonSerializer.Serialize(new { model = NeptunApiFixture.ValidModel, name }), idempotencyKey: key);
+            JsonSerializer.Serialize(new { model = model ?? NeptunApiFixture.ValidModel, name }), idempotencyKey: key);
         var chatId = response.StatusCode == HttpStatusCode.Created
             ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("chat").GetProperty("id").GetInt32()
             : 0;

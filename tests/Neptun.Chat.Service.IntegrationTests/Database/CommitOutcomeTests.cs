@@ -1,4 +1,4 @@
-using Dapper;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Neptun.Chat.Service.Database;
 using Neptun.Chat.Service.IntegrationTests.Infrastructure;
@@ -7,22 +7,23 @@ using Npgsql;
 namespace Neptun.Chat.Service.IntegrationTests.Database;
 
 /// <summary>
-/// What the service asks PostgreSQL when the answer to a COMMIT was lost: whether that transaction
-/// committed, and, while it is still in progress on its server process, the answer once that
-/// process is ended.
+/// What the service finds out when the answer to a COMMIT was lost: whether the statement's chats
+/// are stored, on the server that ran it; a transaction still running is waited out, not ended.
 /// </summary>
 public sealed class CommitOutcomeTests : IAsyncLifetime
 {
     private TestDatabase _database = null!;
     private NpgsqlDataSource _dataSource = null!;
     private ChatRepository _repository = null!;
+    private int _userId;
 
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync();
+        await WebAppSchema.CreateAsync(_database);
         _dataSource = NpgsqlDataSource.Create(_database.ConnectionString);
         _repository = new ChatRepository(_dataSource, NullLogger<ChatRepository>.Instance);
-        await _database.ExecuteAsync("CREATE TABLE written (id integer)");
+        _userId = await NeptunRows.InsertUserAsync(_database);
     }
 
     public async Task DisposeAsync()
@@ -38,7 +39,7 @@ public sealed class CommitOutcomeTests : IAsyncLifetime
     {
         await using var connection = await _database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        var (transactionId, serverProcess) = await WriteAsync(connection, transaction);
+        var (written, chatIds) = await WriteChatsAsync(connection, transaction);
         if (commit)
         {
             await transaction.CommitAsync();
@@ -48,31 +49,64 @@ public sealed class CommitOutcomeTests : IAsyncLifetime
             await transaction.RollbackAsync();
         }
 
-        Assert.Equal(commit, await _repository.WasCommittedAsync(transactionId, serverProcess));
+        Assert.Equal(commit, await _repository.WasCommittedAsync(written, chatIds));
     }
 
     [Fact]
-    public async Task A_transaction_still_in_progress_is_ended_with_its_server_process_and_reported_rolled_back()
+    public async Task A_transaction_still_committing_is_waited_out_and_reported_as_it_ended()
     {
-        var connection = await _database.OpenAsync();
-        var transaction = await connection.BeginTransactionAsync();
-        var (transactionId, serverProcess) = await WriteAsync(connection, transaction);
+        await using var connection = await _database.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var (written, chatIds) = await WriteChatsAsync(connection, transaction);
 
-        Assert.False(await _repository.WasCommittedAsync(transactionId, serverProcess));
+        // Within the check's 1 s budget, with room for a busy machine.
+        var asking = _repository.WasCommittedAsync(written, chatIds);
+        await Task.Delay(150);
+        Assert.False(asking.IsCompleted, "answered while the transaction was still running");
+        await transaction.CommitAsync();
 
-        // Its process is gone, and what it wrote with it.
-        await Assert.ThrowsAnyAsync<Exception>(() => transaction.CommitAsync());
-        Assert.Equal(0, await _database.ScalarAsync<long>("SELECT count(*) FROM written"));
-        Assert.Equal(0, await _database.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE pid = @Pid", new { Pid = serverProcess }));
-        await connection.DisposeAsync();
+        Assert.True(await asking);
+        Assert.Equal(2, await _database.ScalarAsync<long>("SELECT count(*) FROM chat_conversation WHERE id = ANY(@Ids)", new { Ids = chatIds }));
     }
 
-    private static async Task<(ulong TransactionId, int ServerProcess)> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    [Fact]
+    public async Task Another_server_or_a_restarted_one_cannot_say_even_when_the_chats_are_there()
     {
-        await connection.ExecuteAsync("INSERT INTO written VALUES (1)", transaction: transaction);
-        await using var command = new NpgsqlCommand("SELECT pg_current_xact_id(), pg_backend_pid()", connection, transaction);
+        await using var connection = await _database.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var (written, chatIds) = await WriteChatsAsync(connection, transaction);
+        await transaction.CommitAsync();
+
+        Assert.Null(await _repository.WasCommittedAsync(written with { ServerStarted = written.ServerStarted.AddSeconds(-1) }, chatIds));
+    }
+
+    [Fact]
+    public async Task Chat_ids_stored_by_another_transaction_are_not_taken_for_the_statement_s()
+    {
+        await using var connection = await _database.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var (written, chatIds) = await WriteChatsAsync(connection, transaction);
+        await transaction.CommitAsync();
+
+        // The same ids, written at another moment: as after a crash that handed them out again.
+        var since = Stopwatch.StartNew();
+        Assert.Null(await _repository.WasCommittedAsync(written with { CreatedAt = written.CreatedAt.AddMilliseconds(-1) }, chatIds));
+        Assert.True(since.Elapsed >= TimeSpan.FromSeconds(0.9), "gave up before its budget");
+    }
+
+    // Two chats, as the create statement writes them: ids drawn first, then the transaction's identity.
+    private async Task<(WrittenBy Written, int[] ChatIds)> WriteChatsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        await using var command = new NpgsqlCommand("""
+            WITH created AS (
+                INSERT INTO chat_conversation (name, model, neptun_user_id, created_at, updated_at)
+                SELECT 'lost commit ' || n, 'google/gemma-2-27b-it', @UserId, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                FROM generate_series(1, 2) AS n
+                RETURNING id)
+            SELECT array_agg(id), pg_current_xact_id(), pg_postmaster_start_time(), now() AT TIME ZONE 'UTC' FROM created
+            """, connection, transaction) { Parameters = { new NpgsqlParameter<int>("UserId", _userId) } };
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
-        return (reader.GetFieldValue<ulong>(0), reader.GetInt32(1));
+        return (new WrittenBy(reader.GetFieldValue<ulong>(1), reader.GetFieldValue<DateTime>(2), reader.GetDateTime(3)), reader.GetFieldValue<int[]>(0));
     }
 }

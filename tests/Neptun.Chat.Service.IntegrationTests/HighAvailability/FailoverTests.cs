@@ -63,8 +63,8 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
         // A commit the standby acknowledged just before the freeze may be answered a moment after it;
         // later, no 201 can be for a chat the standby has: the primary alone has it, and a failover would lose it.
-        // Depends on issue 22 (the deadline never cancels a COMMIT in flight): today the deadline's
-        // cancel ends the wait for the standby, PostgreSQL reports the COMMIT done, and it is answered 201.
+        // The deadline never cancels a COMMIT in flight: a cancel would end the wait for the
+        // standby, and PostgreSQL would report the COMMIT done though only the primary has it.
         var acknowledgedAlone = outcome.Calls
             .Where(c => c.Status == StatusCode.OK && c.EndedAt > frozen + (Stopwatch.Frequency / 2) && c.EndedAt < resumed)
             .ToList();

@@ -11,7 +11,7 @@ namespace Neptun.Chat.Service.IntegrationTests.Processes;
 /// <summary>
 /// PostgreSQL stopped under a steady load, then started again: callers are told UNAVAILABLE
 /// quickly (never left hanging), health turns NOT_SERVING, and the same service process serves
-/// again soon after the database is back, with nothing lost or duplicated.
+/// again soon after the database is back, with nothing lost or duplicated; crashed, it tells no caller anything untrue.
 /// </summary>
 [Collection(RealProcessesCollection.Name)]
 [Trait("Category", RealProcessesCollection.Trait)]
@@ -84,6 +84,62 @@ public sealed class PostgresRestartTests(ITestOutputHelper output)
         Assert.True(recovery < RecoveryGoal, $"no create was served within {RecoveryGoal} of the restart ({Milliseconds(recovery)} ms)");
         Assert.True(servingAfter is not null, "health did not report SERVING again");
         Assert.All(all.Where(c => c.StartedAt > recoveredAt), c => Assert.Equal(StatusCode.OK, c.Status));
+    }
+
+    [Fact]
+    public async Task Database_crashed_and_restarted_under_load_gives_no_201_for_a_chat_not_stored_and_no_503_for_one_stored()
+    {
+        await using var cluster = await OwnPostgresCluster.StartAsync();
+        var database = await TestDatabase.CreateAsync(adminConnectionString: cluster.AdminConnectionString);
+        await using var service = await ServiceProcess.StartAsync(database.ConnectionString);
+        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
+        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
+        await service.WarmUpAsync(projectId);
+        var load = new UnkeyedLoad(service.CreateChatClient(), database, projectId);
+
+        // Callers without request ids, back to back, so that COMMITs are in flight at the crash.
+        var calls = new ConcurrentQueue<LoadCall>();
+        using var stopLoad = new CancellationTokenSource();
+        var running = load.RunSteadyAsync(calls, workers: 16, TimeSpan.Zero, stopLoad.Token);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Contains(calls, c => c.Status == StatusCode.OK);
+
+        // COMMITs held in flight (one per writer) by a synchronous standby that never comes, then the crash.
+        await SetSynchronousStandbyAsync(cluster, "never_connects");
+        var committing = 0L;
+        await Polling.UntilAsync(async () => (committing = await database.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")) >= 2, TimeSpan.FromSeconds(5));
+        await cluster.CrashAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await cluster.StartAgainAsync();
+        await SetSynchronousStandbyAsync(cluster, null);
+        var started = Stopwatch.GetTimestamp();
+        var recovered = await Polling.UntilAsync(() => Task.FromResult(calls.Any(c => c.StartedAt >= started && c.Status == StatusCode.OK)), RecoveryGoal + TimeSpan.FromSeconds(5));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await stopLoad.CancelAsync();
+        await running;
+
+        var all = calls.ToList();
+        var audit = await load.AuditAsync(all);
+        Figures.Report(output, $"PostgreSQL crashed (pg_ctl stop -m immediate) with {committing} COMMITs in flight and started again under load: {audit}, "
+            + string.Join(" ", all.GroupBy(c => c.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}x{g.Count()}"))
+            + $", first create served {Milliseconds(recovered)} ms after the start");
+        audit.AssertTruthful();
+        Assert.True(committing >= 1, "no COMMIT was in flight at the crash");
+        Assert.True(recovered is not null, "no create was served after the restart");
+    }
+
+    private static async Task SetSynchronousStandbyAsync(OwnPostgresCluster cluster, string? name)
+    {
+        await using var admin = new Npgsql.NpgsqlConnection(cluster.AdminConnectionString);
+        await admin.OpenAsync();
+        await using (var set = new Npgsql.NpgsqlCommand(name is null ? "ALTER SYSTEM RESET synchronous_standby_names" : $"ALTER SYSTEM SET synchronous_standby_names = '{name}'", admin))
+        {
+            await set.ExecuteNonQueryAsync();
+        }
+
+        await using var reload = new Npgsql.NpgsqlCommand("SELECT pg_reload_conf()", admin);
+        await reload.ExecuteScalarAsync();
     }
 
     private static async Task<(int Status, TimeSpan Elapsed)> TimedRestCreateAsync(HttpClient rest, int projectId)

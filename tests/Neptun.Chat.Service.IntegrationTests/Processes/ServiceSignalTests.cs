@@ -78,8 +78,9 @@ public sealed class ServiceSignalTests(ITestOutputHelper output) : IAsyncLifetim
         {
             ["HostOptions__ShutdownTimeout"] = ShutdownTimeout.ToString(),
 
-            // Held creates must not give up on the database before the gate opens.
-            ["Database__RequestTimeoutSeconds"] = "30",
+            // Held creates must not give up on the database before the gate opens, and the
+            // shutdown timeout must cover the request timeout.
+            ["Database__RequestTimeoutSeconds"] = "12",
 
             // Each create in a statement of its own, by as many writers as callers, so that the held
             // backends show that every create of the load is inside the service; with group commit
