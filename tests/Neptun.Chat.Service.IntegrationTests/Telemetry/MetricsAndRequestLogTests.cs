@@ -9,6 +9,7 @@ using Neptun.Chat.V1;
 namespace Neptun.Chat.Service.IntegrationTests.Telemetry;
 
 /// <summary>The Prometheus scrape endpoint and the one structured log line per request.</summary>
+[Collection(ProcessWideMetricsCollection.Name)]
 public sealed class MetricsAndRequestLogTests(NeptunApiFixture api) : IClassFixture<NeptunApiFixture>
 {
     [Fact]
