@@ -15,11 +15,13 @@ GRANT CONNECT ON DATABASE :"DBNAME" TO :"service_role";
 GRANT USAGE ON SCHEMA public TO :"service_role";
 
 -- A create checks that the user owns the project, draws the chat's id from the chat table's own
--- sequence, and inserts the chat and its link. neptun_user is not read: foreign-key checks run with
--- the rights of the tables' owner. Types (ai_model_enum), pg_catalog (the model list) and the
--- functions used (pg_xact_status, pg_terminate_backend of the service's own sessions) are open to
--- every role already.
-GRANT SELECT ON public.neptun_user_project TO :"service_role";
+-- sequence, and inserts the chat and its link. The ownership check locks the user's row and the
+-- project's (FOR KEY SHARE, so that one deleted meanwhile is "not found", not a foreign key error),
+-- and PostgreSQL lets a role lock rows only where it may update a column: UPDATE on updated_at
+-- alone is the least that allows it (the cost: the role could touch those two timestamps, never
+-- an id, an owner or a name). Types (ai_model_enum), pg_catalog (the model list) and the
+-- functions used (pg_postmaster_start_time) are open to every role already.
+GRANT SELECT, UPDATE (updated_at) ON public.neptun_user, public.neptun_user_project TO :"service_role";
 GRANT INSERT ON public.chat_conversation, public.project_chat_conversation TO :"service_role";
 GRANT USAGE ON SEQUENCE public.chat_conversation_id_seq TO :"service_role";
 

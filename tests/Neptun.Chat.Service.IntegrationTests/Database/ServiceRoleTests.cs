@@ -85,7 +85,8 @@ public sealed class ServiceRoleTests
                 "TRUNCATE neptun_chat_service.schema_versions",
                 "DELETE FROM public.chat_conversation",
                 "UPDATE public.neptun_user_project SET name = name",
-                "SELECT count(*) FROM public.neptun_user",
+                "UPDATE public.neptun_user SET id = id",
+                "UPDATE public.neptun_user_project SET neptun_user_id = neptun_user_id",
             })
             {
                 var refused = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(statement));
