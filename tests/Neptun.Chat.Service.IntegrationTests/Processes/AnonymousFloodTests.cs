@@ -90,7 +90,7 @@ public sealed class AnonymousFloodTests(ITestOutputHelper output)
         Assert.True(psqlConnects, "psql could not connect during the flood");
         // Before the cache and the pool's ceiling, the same flood left them 7 % of their pace. What
         // it still costs them is CPU: answering 5,500 checks a second on the two cores they share
-        // (docs/operations.md has the figures).
+        // (its FIGURES line says how much).
         Assert.True(flooded >= MinShareOfPace * quiet, $"signed-in creates/s fell from {quiet:F0} to {flooded:F0} under the flood");
     }
 
