@@ -2,6 +2,7 @@ using System.Net;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Neptun.Chat.Service.Database;
+using Neptun.Chat.Service.HealthProbes;
 using Neptun.Chat.Service.IntegrationTests.Api;
 using Neptun.Chat.Service.IntegrationTests.Infrastructure;
 using Neptun.Chat.V1;
@@ -93,7 +94,15 @@ public sealed class UnmigratedDatabaseTests(ITestOutputHelper output) : IAsyncLi
         Figures.Report(output, $"unmigrated database: first create served {Milliseconds(servedAfter)} ms after migrate exited (schema check every 1 s)");
         Assert.True(servedAfter is not null, $"creates still answered 503 {ServedLimit} after migrate:{Environment.NewLine}{service.Output}");
         Assert.Equal(HttpStatusCode.Created, created);
-        Assert.Equal(HttpStatusCode.OK, (await operations.GetAsync("/healthz/ready")).StatusCode);
+
+        // Readiness answers from a probe's result for a second after it (DatabaseReadinessCheck):
+        // ready once the result taken before the migration has expired.
+        var readyAfter = await Polling.UntilAsync(async () =>
+        {
+            using var ready = await operations.GetAsync("/healthz/ready");
+            return ready.StatusCode == HttpStatusCode.OK;
+        }, DatabaseReadinessCheck.ResultLifetime + TimeSpan.FromSeconds(2));
+        Assert.True(readyAfter is not null, "not ready after the migration, once the cached probe result expired");
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await service.HealthAsync(""));
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await service.HealthAsync());
         Assert.Single(SchemaLines(service, "Error"));
