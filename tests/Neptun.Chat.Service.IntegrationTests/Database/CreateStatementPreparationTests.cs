@@ -23,10 +23,11 @@ public sealed class CreateStatementPreparationTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync();
-        var options = new DatabaseOptions { ConnectionString = new NpgsqlConnectionStringBuilder(_database.ConnectionString) { MaxPoolSize = 1 }.ConnectionString };
-        new DatabaseMigrator(Options.Create(options), NullLogger<DatabaseMigrator>.Instance).Migrate();
+        new DatabaseMigrator(Options.Create(new DatabaseOptions { ConnectionString = _database.ConnectionString }), NullLogger<DatabaseMigrator>.Instance).Migrate();
+        var options = new DatabaseOptions { ConnectionString = new NpgsqlConnectionStringBuilder(_database.ConnectionString) { Pooling = true, MaxPoolSize = 1 }.ConnectionString };
 
-        // One connection, as the service's own settings make it: every create and the check below share its backend.
+        // One pooled connection (the test server's string turns pooling off), with the service's own
+        // settings: every create and the check below share its backend.
         _dataSource = NpgsqlDataSource.Create(NeptunDataSourceFactory.BuildConnectionString(options));
         _repository = new ChatRepository(_dataSource, NullLogger<ChatRepository>.Instance);
         _userId = await NeptunRows.InsertUserAsync(_database);
