@@ -1,3 +1,5 @@
+using System.Data;
+using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -134,25 +136,22 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
             // Explicit, so that a statement cut off by the deadline or a lost connection is never
             // committed: only the COMMIT's own round trip can leave the outcome in doubt.
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using (var command = CreateCommand(connection, transaction, chats, retention))
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            var rows = await connection.QueryAsync<CreatedRow>(new CommandDefinition(
+                CreateProjectChatsSql, new CreateProjectChatsParameters(chats, retention), transaction, cancellationToken: cancellationToken));
+            foreach (var row in rows)
             {
-                while (await reader.ReadAsync(cancellationToken))
+                var index = (int)row.Ord - 1;
+                var chat = new ChatRecord(
+                    row.ChatId,
+                    chats[index].UserId,
+                    row.Model,
+                    row.Name,
+                    DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc),
+                    DateTime.SpecifyKind(row.UpdatedAt, DateTimeKind.Utc));
+                results[index] = new ChatCreateResult(row.Outcome, new ChatCreation(chat, row.Outcome == CreateOutcome.Replayed, row.SameRequest));
+                if (row.Xid is { } xid)
                 {
-                    var index = (int)reader.GetInt64(0) - 1;
-                    var outcome = (CreateOutcome)reader.GetInt32(1);
-                    var chat = new ChatRecord(
-                        reader.GetInt32(3),
-                        chats[index].UserId,
-                        reader.GetString(4),
-                        reader.GetString(5),
-                        DateTime.SpecifyKind(reader.GetDateTime(6), DateTimeKind.Utc),
-                        DateTime.SpecifyKind(reader.GetDateTime(7), DateTimeKind.Utc));
-                    results[index] = new ChatCreateResult(outcome, new ChatCreation(chat, outcome == CreateOutcome.Replayed, reader.GetBoolean(2)));
-                    if (!reader.IsDBNull(8))
-                    {
-                        written ??= new WrittenBy(reader.GetFieldValue<ulong>(8), reader.GetFieldValue<DateTime>(9), reader.GetDateTime(6));
-                    }
+                    written ??= new WrittenBy(xid, row.ServerStarted!.Value, row.CreatedAt);
                 }
             }
 
@@ -245,18 +244,39 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
         return null;
     }
 
-    private static NpgsqlCommand CreateCommand(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewProjectChat> chats, TimeSpan retention) =>
-        new(CreateProjectChatsSql, connection, transaction)
+    // The create statement's parameters, handed to Dapper as one object that adds them itself:
+    // positional ($1 to $7) and typed, so that Dapper reflects over nothing, no value is boxed, and
+    // Npgsql has no names to rewrite: the text it prepares is the constant itself.
+    private sealed class CreateProjectChatsParameters(IReadOnlyList<NewProjectChat> chats, TimeSpan retention) : SqlMapper.IDynamicParameters
+    {
+        public void AddParameters(IDbCommand command, SqlMapper.Identity identity)
         {
-            Parameters =
-            {
-                new NpgsqlParameter<int[]> { TypedValue = [.. chats.Select(c => c.UserId)] },
-                new NpgsqlParameter<int[]> { TypedValue = [.. chats.Select(c => c.ProjectId)] },
-                new NpgsqlParameter<string[]> { TypedValue = [.. chats.Select(c => c.Model)] },
-                new NpgsqlParameter<string[]> { TypedValue = [.. chats.Select(c => c.Name)] },
-                new NpgsqlParameter<Guid?[]> { TypedValue = [.. chats.Select(c => c.RequestId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
-                new NpgsqlParameter<byte[]?[]> { TypedValue = [.. chats.Select(c => c.RequestHash)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea },
-                new NpgsqlParameter<TimeSpan> { TypedValue = retention },
-            },
-        };
+            var parameters = ((NpgsqlCommand)command).Parameters;
+            parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. chats.Select(c => c.UserId)] });
+            parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. chats.Select(c => c.ProjectId)] });
+            parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. chats.Select(c => c.Model)] });
+            parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. chats.Select(c => c.Name)] });
+            parameters.Add(new NpgsqlParameter<Guid?[]> { TypedValue = [.. chats.Select(c => c.RequestId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+            parameters.Add(new NpgsqlParameter<byte[]?[]> { TypedValue = [.. chats.Select(c => c.RequestHash)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+            parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = retention });
+        }
+    }
+
+    // One row of the create statement, which Dapper fills through this constructor: its parameters
+    // are named after the statement's columns, in their order.
+    private sealed class CreatedRow(
+        long ord, CreateOutcome outcome, bool same_request, int chat_id, string model, string name,
+        DateTime created_at, DateTime updated_at, ulong? xid, DateTime? server_started)
+    {
+        public long Ord { get; } = ord;
+        public CreateOutcome Outcome { get; } = outcome;
+        public bool SameRequest { get; } = same_request;
+        public int ChatId { get; } = chat_id;
+        public string Model { get; } = model;
+        public string Name { get; } = name;
+        public DateTime CreatedAt { get; } = created_at;
+        public DateTime UpdatedAt { get; } = updated_at;
+        public ulong? Xid { get; } = xid;
+        public DateTime? ServerStarted { get; } = server_started;
+    }
 }
