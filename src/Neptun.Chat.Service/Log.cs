@@ -15,8 +15,9 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Error, "Database call failed")]
     public static partial void DatabaseFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(5, LogLevel.Error, "Unexpected failure in {Method}")]
-    public static partial void UnexpectedFailure(ILogger logger, string method, Exception exception);
+    /// <param name="where">A route (REST), a gRPC method (native), or the create writer.</param>
+    [LoggerMessage(5, LogLevel.Error, "Unexpected failure in {Where}")]
+    public static partial void UnexpectedFailure(ILogger logger, string where, Exception exception);
 
     [LoggerMessage(6, LogLevel.Information, "Database migrations applied: {ScriptCount} new script(s)")]
     public static partial void MigrationsApplied(ILogger logger, int scriptCount);

@@ -1,3 +1,7 @@
+using Grpc.Health.V1;
+using Neptun.Chat.Service.HealthProbes;
+using Neptun.Chat.Service.Telemetry;
+
 namespace Neptun.Chat.Service;
 
 /// <summary>
@@ -8,6 +12,8 @@ namespace Neptun.Chat.Service;
 /// </summary>
 public static class OperationsPort
 {
+    private static readonly PathString GrpcHealthPath = $"/{Health.Descriptor.FullName}";
+
     /// <summary>The Kestrel endpoint whose port is the operations port.</summary>
     public const string UrlKey = "Kestrel:Endpoints:Operations:Url";
 
@@ -21,6 +27,13 @@ public static class OperationsPort
         builder.Add(endpoint => endpoint.Metadata.Add(Marker.Instance));
         return builder;
     }
+
+    /// <summary>
+    /// Whether a request is a probe (over HTTP or gRPC health) or a scrape, by its path: they come
+    /// every few seconds and say nothing about callers, so they get no request log line and no span.
+    /// </summary>
+    public static bool IsOperationalPath(PathString path) =>
+        path.StartsWithSegments(HealthEndpoints.HttpPathPrefix) || path.StartsWithSegments(GrpcHealthPath) || path.StartsWithSegments(TelemetryExtensions.MetricsPath);
 
     /// <summary>Whether the request was routed to an operational endpoint (which answers on the operations port only).</summary>
     public static bool IsOperational(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<Marker>() is not null;

@@ -6,18 +6,6 @@ namespace Neptun.Session;
 /// </summary>
 public static class CookieHeaderParser
 {
-    /// <returns>The value, or null when the header holds no pair with that name.</returns>
-    public static string? GetCookie(string? cookieHeader, string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        if (cookieHeader is null || !TryGetRawValue(cookieHeader, name, out ReadOnlySpan<char> raw))
-        {
-            return null;
-        }
-
-        return raw.Contains('%') ? DecodeValue(raw, new char[raw.Length]).ToString() : raw.ToString();
-    }
-
     /// <summary>
     /// The trimmed, unquoted but still encoded value of the first pair named <paramref name="name"/>; a slice of the
     /// header, so finding the session cookie allocates nothing.

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Neptun.Chat.Service.Chats;
+using Neptun.Chat.Service.Database;
 using Npgsql;
 
 namespace Neptun.Chat.Service.UnitTests;

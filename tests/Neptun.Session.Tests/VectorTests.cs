@@ -17,7 +17,7 @@ public sealed class VectorTests
     [MemberData(nameof(SessionVectors.CaseNames), MemberType = typeof(SessionVectors))]
     public void Seal_sent_in_the_header_gives_the_same(string name)
     {
-        string? seal = CookieHeaderParser.GetCookie(SessionVectors.CookieHeader(name), SessionReaderOptions.CookieName);
+        string? seal = CookieValue.Find(SessionVectors.CookieHeader(name), SessionReaderOptions.CookieName);
 
         SessionReadResult result = VectorReader(withRotatedPasswords: true).Read(seal, cookieHeader: null);
 

@@ -36,6 +36,7 @@ public sealed class ChatCreateWriters(
     internal static readonly TimeSpan StandbyAfter = TimeSpan.FromMilliseconds(50);
 
     private readonly CreateCost _cost = new();
+    private readonly TimeSpan _retention = idempotency.Value.Retention;
 
     public override Task StopAsync(CancellationToken cancellationToken)
     {
@@ -122,7 +123,7 @@ public sealed class ChatCreateWriters(
         catch (Exception exception)
         {
             // A bug of the service's own: a statement may have committed; say so to those not answered.
-            Log.UnexpectedFailure(logger, nameof(WriteAsync), exception);
+            Log.UnexpectedFailure(logger, "the create writer", exception);
             foreach (var pending in batch)
             {
                 pending.Deliver(CreateAnswer.MayHaveCompleted);
@@ -154,8 +155,8 @@ public sealed class ChatCreateWriters(
         statement.ForEach(pending => pending.Statement = gate);
         var started = Stopwatch.GetTimestamp();
         using var timeout = new CancellationTokenSource(deadline.Remaining);
-        var writing = repository.CreateProjectChatsAsync(statement.ConvertAll(p => p.Chat), idempotency.Value.Retention, gate, timeout.Token);
-        ChatCreateResult[] results;
+        var writing = repository.CreateProjectChatsAsync(statement.ConvertAll(p => p.Chat), _retention, gate, timeout.Token);
+        StatementResult[] results;
         try
         {
             results = await WithinGraceAsync(writing, timeout.Token);
@@ -184,7 +185,7 @@ public sealed class ChatCreateWriters(
         for (var i = 0; i < statement.Count; i++)
         {
             var result = results[i];
-            if (result.Outcome == CreateOutcome.RunAgain)
+            if (result.Outcome == StatementOutcome.RunAgain)
             {
                 runAgain.Add(statement[i]);
                 continue;
@@ -192,11 +193,11 @@ public sealed class ChatCreateWriters(
 
             statement[i].Deliver(result.Outcome switch
             {
-                CreateOutcome.Created => new CreateAnswer(CreateResult.Written, result.Creation, null),
-                CreateOutcome.Replayed => new CreateAnswer(CreateResult.Replayed, result.Creation, null),
-                CreateOutcome.NotFound => new CreateAnswer(CreateResult.NotFound, null, null),
-                CreateOutcome.UnknownModel => CreateAnswer.NotWritten(ChatErrors.InvalidBody([CreateProjectChatValidator.UnknownModel()])),
-                CreateOutcome.RolledBack => CreateAnswer.NotWritten(ChatErrors.Unavailable()),
+                StatementOutcome.Created => new CreateAnswer(CreateResultLabel.Written, result.Creation, null),
+                StatementOutcome.Replayed => new CreateAnswer(CreateResultLabel.Replayed, result.Creation, null),
+                StatementOutcome.NotFound => new CreateAnswer(CreateResultLabel.NotFound, null, null),
+                StatementOutcome.UnknownModel => CreateAnswer.NotWritten(ChatErrors.InvalidBody([CreateProjectChatValidator.UnknownModel()])),
+                StatementOutcome.RolledBack => CreateAnswer.NotWritten(ChatErrors.Unavailable()),
                 _ => CreateAnswer.MayHaveCompleted,
             });
         }
@@ -206,7 +207,7 @@ public sealed class ChatCreateWriters(
 
     // The statement until its deadline, then the grace: Npgsql cancels it at the deadline, but
     // waits for a server that does not answer the cancel (frozen) before its own timeout starts.
-    private static async Task<ChatCreateResult[]> WithinGraceAsync(Task<ChatCreateResult[]> writing, CancellationToken timeout)
+    private static async Task<StatementResult[]> WithinGraceAsync(Task<StatementResult[]> writing, CancellationToken timeout)
     {
         try
         {
@@ -234,5 +235,33 @@ public sealed class ChatCreateWriters(
         }
 
         return (statement, later);
+    }
+}
+
+/// <summary>What a create costs in a statement, as the writers have seen it: a moving average.</summary>
+internal sealed class CreateCost
+{
+    private double _secondsPerCreate;
+
+    // A statement must end before the earliest deadline of its creates, or some of them fail. When
+    // the database is slow per row (a trigger, a starved disk), a full batch cannot: the writers
+    // learn the time a create costs in a statement (a moving average) and take no more than the
+    // earliest deadline's time left allows, so that some creates succeed rather than none.
+    public int CreatesThatFit(TimeSpan timeLeft, int maxBatchSize)
+    {
+        var secondsPerCreate = Volatile.Read(ref _secondsPerCreate);
+        return secondsPerCreate <= 0 ? maxBatchSize : (int)Math.Clamp(timeLeft.TotalSeconds / secondsPerCreate, 1, maxBatchSize);
+    }
+
+    // A statement cut off at its deadline only says a create costs at least that much: it may raise
+    // the estimate (a database slow per row, whose first full batch never ends in time), never lower it.
+    public void Learn(TimeSpan elapsed, int creates, bool endedOnItsOwn)
+    {
+        var sample = elapsed.TotalSeconds / creates;
+        var previous = Volatile.Read(ref _secondsPerCreate);
+        if (endedOnItsOwn || sample > previous)
+        {
+            Volatile.Write(ref _secondsPerCreate, previous <= 0 ? sample : (0.8 * previous) + (0.2 * sample));
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Neptun.Chat.Service.Database;
 using Neptun.Chat.Service.GrpcCalls;
 using Neptun.Chat.Service.Limits;
 

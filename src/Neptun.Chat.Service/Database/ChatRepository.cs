@@ -36,7 +36,7 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
     // chat, its link, its record and the reply agree. The transaction id and the server's start
     // time come back with every created chat: if the commit's answer is lost, they and the chat
     // ids tell what happened, on that same server.
-    private const string CreateProjectChatsSql = """
+    private const string CreateProjectChatsSql = $"""
         WITH request AS MATERIALIZED (
             SELECT r.*, EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
                                 WHERE e.enumtypid = 'public.ai_model_enum'::regtype AND e.enumlabel = r.model) AS known_model
@@ -47,7 +47,7 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
                    k.chat_id, k.chat_model, k.chat_name, k.chat_created_at, k.chat_updated_at
             FROM request
             CROSS JOIN LATERAL (
-                SELECT * FROM neptun_chat_service.idempotency_key k
+                SELECT * FROM {DatabaseMigrator.ServiceSchema}.idempotency_key k
                 WHERE k.user_id = request.user_id AND k.request_id = request.request_id AND k.expires_at > now()
                 LIMIT 1) AS k
             WHERE request.request_id IS NOT NULL AND request.known_model
@@ -65,7 +65,7 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
                 LIMIT 1 FOR KEY SHARE) AS owned_project
             WHERE request.known_model AND NOT EXISTS (SELECT 1 FROM earlier_request WHERE earlier_request.ord = request.ord)
         ), recorded_request AS (
-            INSERT INTO neptun_chat_service.idempotency_key AS k
+            INSERT INTO {DatabaseMigrator.ServiceSchema}.idempotency_key AS k
                 (user_id, request_id, request_hash, chat_id, chat_model, chat_name, chat_created_at, chat_updated_at, expires_at)
             SELECT user_id, request_id, request_hash, chat_id, model, name, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', now() + $7
             FROM owned
@@ -124,11 +124,11 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
     /// token fired, or the writer gave up through <paramref name="commitGate"/>); once the COMMIT
     /// is sent, every way out is a result: created, rolled back, or unknown.
     /// </summary>
-    public async Task<ChatCreateResult[]> CreateProjectChatsAsync(
+    public async Task<StatementResult[]> CreateProjectChatsAsync(
         IReadOnlyList<NewProjectChat> chats, TimeSpan retention, CommitGate commitGate, CancellationToken cancellationToken)
     {
         // A create with no row is one whose project is not the user's.
-        var results = new ChatCreateResult[chats.Count];
+        var results = new StatementResult[chats.Count];
         WrittenBy? written = null;
         Exception lost;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
@@ -148,7 +148,7 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
                     row.Name,
                     DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc),
                     DateTime.SpecifyKind(row.UpdatedAt, DateTimeKind.Utc));
-                results[index] = new ChatCreateResult(row.Outcome, new ChatCreation(chat, row.Outcome == CreateOutcome.Replayed, row.SameRequest));
+                results[index] = new StatementResult(row.Outcome, new ReturnedChat(chat, row.Outcome == StatementOutcome.Replayed, row.SameRequest));
                 if (row.Xid is { } xid)
                 {
                     written ??= new WrittenBy(xid, row.ServerStarted!.Value, row.CreatedAt);
@@ -178,7 +178,7 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
             catch (PostgresException exception) when (!SqlStates.IsAboutTheServer(exception.SqlState))
             {
                 // The server answered the COMMIT with an error of the transaction itself: rolled back.
-                return WithCreated(results, CreateOutcome.RolledBack);
+                return WithCreated(results, StatementOutcome.RolledBack);
             }
             catch (Exception exception)
             {
@@ -189,14 +189,14 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
 
         // The connection is closed now, so the transaction can no longer commit later on its
         // account; find out what it wrote.
-        int[] chatIds = [.. results.Where(r => r.Outcome == CreateOutcome.Created).Select(r => r.Creation!.Chat.Id)];
+        int[] chatIds = [.. results.Where(r => r.Outcome == StatementOutcome.Created).Select(r => r.Creation!.Chat.Id)];
         var committed = await WasCommittedAsync(written, chatIds);
         Log.CommitOutcomeChecked(logger, lost.GetType().Name, committed switch { true => "committed", false => "rolled back", null => "unknown" });
-        return WithCreated(results, committed switch { true => CreateOutcome.Created, false => CreateOutcome.RolledBack, null => CreateOutcome.Unknown });
+        return WithCreated(results, committed switch { true => StatementOutcome.Created, false => StatementOutcome.RolledBack, null => StatementOutcome.Unknown });
     }
 
-    private static ChatCreateResult[] WithCreated(ChatCreateResult[] results, CreateOutcome created) =>
-        Array.ConvertAll(results, r => r.Outcome == CreateOutcome.Created ? r with { Outcome = created } : r);
+    private static StatementResult[] WithCreated(StatementResult[] results, StatementOutcome created) =>
+        Array.ConvertAll(results, r => r.Outcome == StatementOutcome.Created ? r with { Outcome = created } : r);
 
     /// <summary>
     /// Whether the statement's chats are stored: true or false when its transaction ended, on the
@@ -265,11 +265,11 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
     // One row of the create statement, which Dapper fills through this constructor: its parameters
     // are named after the statement's columns, in their order.
     private sealed class CreatedRow(
-        long ord, CreateOutcome outcome, bool same_request, int chat_id, string model, string name,
+        long ord, StatementOutcome outcome, bool same_request, int chat_id, string model, string name,
         DateTime created_at, DateTime updated_at, ulong? xid, DateTime? server_started)
     {
         public long Ord { get; } = ord;
-        public CreateOutcome Outcome { get; } = outcome;
+        public StatementOutcome Outcome { get; } = outcome;
         public bool SameRequest { get; } = same_request;
         public int ChatId { get; } = chat_id;
         public string Model { get; } = model;
@@ -280,3 +280,77 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
         public DateTime? ServerStarted { get; } = server_started;
     }
 }
+
+/// <summary>What the create statement did for one create.</summary>
+public enum StatementOutcome
+{
+    /// <summary>The project is not the user's (or no longer exists): nothing was written for it.</summary>
+    NotFound,
+
+    /// <summary>The chat, its link and its request id record are stored (committed).</summary>
+    Created,
+
+    /// <summary>An earlier request with the same id created the chat; nothing was written.</summary>
+    Replayed,
+
+    /// <summary>
+    /// Another transaction recorded the same request id while this statement ran: nothing was
+    /// written, and a new statement will read what that one created.
+    /// </summary>
+    RunAgain,
+
+    /// <summary>The model is not (or no longer) a value of the enum: nothing was written for it.</summary>
+    UnknownModel,
+
+    /// <summary>The statement would have created it, but its transaction did not commit: nothing is stored.</summary>
+    RolledBack,
+
+    /// <summary>The connection was lost while the commit was under way, and asking the database did not tell.</summary>
+    Unknown,
+}
+
+/// <summary>One create's outcome; <see cref="Creation"/> is set for created and replayed chats.</summary>
+public readonly record struct StatementResult(StatementOutcome Outcome, ReturnedChat? Creation);
+
+/// <summary>
+/// Decides once, between a statement's COMMIT being sent and its writer giving up on it (a server
+/// that does not answer): a writer that gave up may tell its callers that nothing was written.
+/// </summary>
+public sealed class CommitGate
+{
+    private const int Open = 0;
+    private const int Committing = 1;
+    private const int GivenUp = 2;
+    private int _state;
+
+    /// <summary>True when the COMMIT may be sent: nobody gave up on the statement.</summary>
+    public bool TryCommit() => Interlocked.CompareExchange(ref _state, Committing, Open) == Open;
+
+    /// <summary>True when no COMMIT was sent, nor ever will be.</summary>
+    public bool TryGiveUp() => Interlocked.CompareExchange(ref _state, GivenUp, Open) == Open || HasGivenUp;
+
+    /// <summary>True once the writer gave up: nothing of the statement is or will be stored.</summary>
+    public bool HasGivenUp => Volatile.Read(ref _state) == GivenUp;
+}
+
+/// <summary>
+/// What identifies a statement's writing after its connection is gone: its transaction, the start
+/// of the server process that ran it (another start is another server, or the same one restarted),
+/// and its chats' creation time, which a chat id handed out again after a crash would not share.
+/// </summary>
+internal sealed record WrittenBy(ulong TransactionId, DateTime ServerStarted, DateTime CreatedAt);
+
+/// <summary>
+/// A chat to create. <paramref name="RequestId"/> and <paramref name="RequestHash"/> are both set
+/// for an idempotent create, or both null.
+/// </summary>
+public sealed record NewProjectChat(int UserId, int ProjectId, string Model, string Name, Guid? RequestId, byte[]? RequestHash);
+
+/// <summary>
+/// The chat a create returned. <paramref name="Replayed"/>: an earlier request with the same id
+/// created it; <paramref name="SameRequest"/>: that earlier request asked for the same thing.
+/// </summary>
+public sealed record ReturnedChat(ChatRecord Chat, bool Replayed, bool SameRequest);
+
+/// <summary>A row of <c>chat_conversation</c> as the create statement returns it; times are UTC.</summary>
+public sealed record ChatRecord(int Id, int NeptunUserId, string Model, string Name, DateTime CreatedAt, DateTime UpdatedAt);

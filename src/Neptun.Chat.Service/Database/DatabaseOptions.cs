@@ -26,12 +26,15 @@ public sealed class DatabaseOptions
     /// <summary>
     /// A create's deadline, fixed on arrival (or nearer, when the call's own deadline is): a create
     /// still queued then is answered 503 / UNAVAILABLE unsent; a statement whose creates have all
-    /// passed theirs is cancelled and rolled back. Positive, and at most <see cref="MaxRequestTimeoutSeconds"/>.
+    /// passed theirs is cancelled and rolled back. Positive, and at most <see cref="MaxCreateTimeoutSeconds"/>.
     /// </summary>
-    public double RequestTimeoutSeconds { get; set; } = 5;
+    public double CreateTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>The name <see cref="CreateTimeoutSeconds"/> had until it was found to bound the whole create.</summary>
+    public const string RenamedTimeoutKey = "Database:RequestTimeoutSeconds";
 
     /// <summary>A few minutes: longer than any caller waits, and than any orchestrator lets a stopping pod finish.</summary>
-    public const double MaxRequestTimeoutSeconds = 300;
+    public const double MaxCreateTimeoutSeconds = 300;
 
     /// <summary>
     /// The most concurrent creates written as one statement and one commit (group commit); 1 writes

@@ -17,7 +17,7 @@ public sealed class DatabaseSchemaWatch(DatabaseSchemaState schema, IOptions<Dat
         do
         {
             using var checkTime = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            checkTime.CancelAfter(TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds));
+            checkTime.CancelAfter(TimeSpan.FromSeconds(options.Value.CreateTimeoutSeconds));
             try
             {
                 if (await schema.CheckAsync(checkTime.Token) == SchemaStatus.Current)

@@ -17,9 +17,12 @@ public static class DatabaseServiceCollectionExtensions
                     options.ConnectionString = connectionString;
                 }
             })
+            // It bounds the whole create (the queue too), not the database alone: a deployment that
+            // still sets the old name would otherwise run with the default unawares.
+            .Validate<IConfiguration>((_, configuration) => configuration[DatabaseOptions.RenamedTimeoutKey] is null, $"{DatabaseOptions.RenamedTimeoutKey} is now Database:CreateTimeoutSeconds.")
             .Validate(options => options.SchemaCheckIntervalSeconds > 0, "Database:SchemaCheckIntervalSeconds must be positive.")
-            .Validate(options => options.RequestTimeoutSeconds is > 0 and <= DatabaseOptions.MaxRequestTimeoutSeconds,
-                $"Database:RequestTimeoutSeconds must be a number of seconds above 0 and at most {DatabaseOptions.MaxRequestTimeoutSeconds}.")
+            .Validate(options => options.CreateTimeoutSeconds is > 0 and <= DatabaseOptions.MaxCreateTimeoutSeconds,
+                $"Database:CreateTimeoutSeconds must be a number of seconds above 0 and at most {DatabaseOptions.MaxCreateTimeoutSeconds}.")
             .Validate(options => options.MaxBatchSize >= 1 && options.MaxBatchWriters >= 1 && options.MaxQueuedCreates >= 1,
                 "Database:MaxBatchSize, MaxBatchWriters and MaxQueuedCreates must be at least 1.")
             .ValidateOnStart();

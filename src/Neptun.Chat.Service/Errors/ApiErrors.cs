@@ -59,7 +59,7 @@ public static class ApiErrors
         StatusCodes.Status429TooManyRequests, StatusCode.ResourceExhausted, "Too Many Requests");
 
     public static readonly ApiError Unavailable = new(
-        "nothing was written: the database is unreachable, has no primary or is read-only (REST sends `Retry-After`, gRPC `grpc-retry-pushback-ms`), does not answer within `Database__RequestTimeoutSeconds` (or the call's own deadline), rolled the create back, or lacks this version's migrations (run `migrate`); or the queue of creates is full (`Retry-After` / pushback too). Safe to retry",
+        "nothing was written: the database is unreachable, has no primary or is read-only (REST sends `Retry-After`, gRPC `grpc-retry-pushback-ms`), does not answer within `Database__CreateTimeoutSeconds` (or the call's own deadline), rolled the create back, or lacks this version's migrations (run `migrate`); or the queue of creates is full (`Retry-After` / pushback too). Safe to retry",
         StatusCodes.Status503ServiceUnavailable, StatusCode.Unavailable, "Service Unavailable");
 
     public static readonly ApiError MayHaveCompleted = new(

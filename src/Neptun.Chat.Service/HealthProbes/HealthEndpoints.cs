@@ -1,4 +1,3 @@
-using Grpc.Health.V1;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Neptun.Chat.V1;
@@ -44,8 +43,4 @@ public static class HealthEndpoints
         app.MapHealthChecks($"{HttpPathPrefix}/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) }).OnOperationsPort();
         return app;
     }
-
-    /// <summary>Whether a request is a probe, over HTTP or gRPC health.</summary>
-    public static bool IsProbe(PathString path) =>
-        path.StartsWithSegments(HttpPathPrefix) || path.StartsWithSegments($"/{Health.Descriptor.FullName}");
 }

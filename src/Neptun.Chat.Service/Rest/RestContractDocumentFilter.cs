@@ -3,7 +3,6 @@ using Microsoft.OpenApi.Models;
 using Neptun.Chat.Service.Chats;
 using Neptun.Chat.Service.Database;
 using Neptun.Chat.Service.Errors;
-using Neptun.Chat.Service.Idempotency;
 using Neptun.Chat.V1;
 using Neptun.Session;
 using Swashbuckle.AspNetCore.SwaggerGen;

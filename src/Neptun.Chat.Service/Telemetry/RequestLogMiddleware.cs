@@ -22,7 +22,7 @@ public sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLo
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (TelemetryExtensions.IsOperationalPath(context.Request.Path))
+        if (OperationsPort.IsOperationalPath(context.Request.Path))
         {
             await next(context);
             return;

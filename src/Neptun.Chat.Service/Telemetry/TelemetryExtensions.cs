@@ -1,4 +1,3 @@
-using Neptun.Chat.Service.HealthProbes;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -35,7 +34,7 @@ public static class TelemetryExtensions
             .WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(options =>
                 {
-                    options.Filter = context => !IsOperationalPath(context.Request.Path);
+                    options.Filter = context => !OperationsPort.IsOperationalPath(context.Request.Path);
                     options.EnrichWithHttpResponse = GrpcSpanTags.Enrich;
                 })
                 .AddNpgsql()
@@ -77,7 +76,4 @@ public static class TelemetryExtensions
         app.MapPrometheusScrapingEndpoint(MetricsPath).OnOperationsPort();
         return app;
     }
-
-    /// <summary>Probes and scrapes come every few seconds and say nothing about callers.</summary>
-    public static bool IsOperationalPath(PathString path) => HealthEndpoints.IsProbe(path) || path.StartsWithSegments(MetricsPath);
 }

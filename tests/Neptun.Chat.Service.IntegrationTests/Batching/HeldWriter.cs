@@ -58,7 +58,7 @@ public sealed class HeldWriter : IAsyncDisposable
     public async Task UntilQueuedAsync(int count)
     {
         var queue = _services.GetRequiredService<ChatCreateQueue>();
-        Assert.NotNull(await Polling.UntilAsync(() => Task.FromResult(queue.Queued == count), TimeSpan.FromSeconds(60)));
+        Assert.NotNull(await Polling.UntilAsync(() => Task.FromResult(queue.Reader.Count == count), TimeSpan.FromSeconds(60)));
     }
 
     public async ValueTask DisposeAsync()

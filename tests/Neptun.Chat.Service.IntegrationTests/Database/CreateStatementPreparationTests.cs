@@ -59,7 +59,7 @@ public sealed class CreateStatementPreparationTests : IAsyncLifetime
         {
             var chat = new NewProjectChat(_userId, _projectId, NeptunApiFixture.ValidModel, $"Prepared {i}", null, null);
             var results = await _repository.CreateProjectChatsAsync([chat], TimeSpan.FromHours(24), new CommitGate(), CancellationToken.None);
-            Assert.Equal(CreateOutcome.Created, Assert.Single(results).Outcome);
+            Assert.Equal(StatementOutcome.Created, Assert.Single(results).Outcome);
         }
     }
 

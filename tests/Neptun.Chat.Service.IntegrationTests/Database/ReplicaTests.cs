@@ -54,7 +54,7 @@ public sealed class ReplicaTests : IAsyncLifetime
             stored.Select(row => (row.Id, row.Name, row.ProjectId)).Order());
     }
 
-    private static async Task<CreateResult> CreateAsync(ChatServiceFactory replica, int userId, int projectId, bool overGrpc, string name)
+    private static async Task<CreateResultLabel> CreateAsync(ChatServiceFactory replica, int userId, int projectId, bool overGrpc, string name)
     {
         var cookie = Sessions.CookieFor(userId);
         if (overGrpc)
@@ -64,11 +64,11 @@ public sealed class ReplicaTests : IAsyncLifetime
                 var reply = await replica.CreateChatClient().CreateProjectChatAsync(
                     new CreateProjectChatRequest { UserId = userId, ProjectId = projectId, Model = NeptunApiFixture.ValidModel, Name = name },
                     new Metadata { { "cookie", cookie } });
-                return new CreateResult(HttpStatusCode.Created, reply.Chat.Id, name, projectId);
+                return new CreateResultLabel(HttpStatusCode.Created, reply.Chat.Id, name, projectId);
             }
             catch (RpcException error) when (error.StatusCode == StatusCode.NotFound)
             {
-                return new CreateResult(HttpStatusCode.NotFound, null, name, projectId);
+                return new CreateResultLabel(HttpStatusCode.NotFound, null, name, projectId);
             }
         }
 
@@ -78,10 +78,10 @@ public sealed class ReplicaTests : IAsyncLifetime
         int? id = response.StatusCode == HttpStatusCode.Created
             ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("chat").GetProperty("id").GetInt32()
             : null;
-        return new CreateResult(response.StatusCode, id, name, projectId);
+        return new CreateResultLabel(response.StatusCode, id, name, projectId);
     }
 
-    private sealed record CreateResult(HttpStatusCode Status, int? ChatId, string Name, int ProjectId);
+    private sealed record CreateResultLabel(HttpStatusCode Status, int? ChatId, string Name, int ProjectId);
 
     public async Task DisposeAsync()
     {

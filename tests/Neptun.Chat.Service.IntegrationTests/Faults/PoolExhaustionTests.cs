@@ -18,7 +18,7 @@ public sealed class PoolExhaustionTests(ITestOutputHelper output) : IAsyncLifeti
 
         // A pool of two, and requests that may spend at most one second on the database.
         _factory = new ChatServiceFactory($"{_database.ConnectionString};Maximum Pool Size={PoolSize};Timeout=1",
-            new Dictionary<string, string?> { ["Database:RequestTimeoutSeconds"] = "1" });
+            new Dictionary<string, string?> { ["Database:CreateTimeoutSeconds"] = "1" });
         _ = _factory.Server;
         await NeptunRows.InsertUserAsync(_database, NeptunApiFixture.AdaId);
         _projectId = await NeptunRows.InsertProjectAsync(_database, NeptunApiFixture.AdaId);

@@ -41,7 +41,7 @@ public sealed class FailoverLoad
 
     public static IReadOnlyDictionary<string, string> ServiceSettings { get; } = new Dictionary<string, string>
     {
-        ["Database__RequestTimeoutSeconds"] = RequestTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+        ["Database__CreateTimeoutSeconds"] = RequestTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
     };
 
     /// <summary>Starts the callers and returns after a steady stretch (the "before" of the figures).</summary>

@@ -53,8 +53,8 @@ public sealed class ChatServiceFactory(string databaseConnectionString, IReadOnl
         // Test classes run side by side on few cores, where a create can wait seconds for CPU; the
         // pool exhaustion test sets its own short timeout.
         // Shutdown waits as long as a create may (the service refuses to start otherwise).
-        builder.UseSetting("Database:RequestTimeoutSeconds", "60");
-        if (settings?.ContainsKey("Database:RequestTimeoutSeconds") != true)
+        builder.UseSetting("Database:CreateTimeoutSeconds", "60");
+        if (settings?.ContainsKey("Database:CreateTimeoutSeconds") != true)
         {
             builder.UseSetting("HostOptions:ShutdownTimeout", "00:01:05");
         }

@@ -40,7 +40,7 @@ public sealed class FrozenPostgresTests(ITestOutputHelper output)
         var database = await TestDatabase.CreateAsync(adminConnectionString: cluster.AdminConnectionString);
         await using var service = await ServiceProcess.StartAsync(database.ConnectionString, new Dictionary<string, string>
         {
-            ["Database__RequestTimeoutSeconds"] = RequestTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+            ["Database__CreateTimeoutSeconds"] = RequestTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
             ["Database__MaxBatchWriters"] = Writers.ToString(CultureInfo.InvariantCulture),
         });
         await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);

@@ -54,7 +54,7 @@ public sealed class OverloadTests(ITestOutputHelper output)
                 // Smaller than the default 1024, which at a loaded test machine's rate is more than the
                 // request timeout's worth: every queued create would expire before a writer took it.
                 ["Database__MaxQueuedCreates"] = QueueCapacity.ToString(CultureInfo.InvariantCulture),
-                ["Database__RequestTimeoutSeconds"] = RequestTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+                ["Database__CreateTimeoutSeconds"] = RequestTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
             });
             await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
             var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);

@@ -80,7 +80,7 @@ public sealed class ServiceSignalTests(ITestOutputHelper output) : IAsyncLifetim
 
             // Held creates must not give up on the database before the gate opens, and the
             // shutdown timeout must cover the request timeout.
-            ["Database__RequestTimeoutSeconds"] = "12",
+            ["Database__CreateTimeoutSeconds"] = "12",
 
             // Each create in a statement of its own, by as many writers as callers, so that the held
             // backends show that every create of the load is inside the service; with group commit

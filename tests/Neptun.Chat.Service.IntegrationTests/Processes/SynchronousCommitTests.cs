@@ -17,7 +17,7 @@ namespace Neptun.Chat.Service.IntegrationTests.Processes;
 [Trait("Category", RealProcessesCollection.Trait)]
 public sealed class SynchronousCommitTests
 {
-    private const int RequestTimeoutSeconds = 2;
+    private const int CreateTimeoutSeconds = 2;
 
     [Fact]
     public async Task A_commit_waiting_for_a_standby_past_the_deadline_is_not_cancelled_and_is_answered_504()
@@ -26,7 +26,7 @@ public sealed class SynchronousCommitTests
         var database = await TestDatabase.CreateAsync(adminConnectionString: cluster.AdminConnectionString);
         await using var service = await ServiceProcess.StartAsync(database.ConnectionString, new Dictionary<string, string>
         {
-            ["Database__RequestTimeoutSeconds"] = RequestTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Database__CreateTimeoutSeconds"] = CreateTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
         var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
@@ -56,7 +56,7 @@ public sealed class SynchronousCommitTests
         await admin.ExecuteAsync("SELECT pg_reload_conf()");
 
         Assert.Equal(StatusCode.DeadlineExceeded, status);
-        Assert.InRange(elapsed, TimeSpan.FromSeconds(RequestTimeoutSeconds), TimeSpan.FromSeconds(RequestTimeoutSeconds + 3));
+        Assert.InRange(elapsed, TimeSpan.FromSeconds(CreateTimeoutSeconds), TimeSpan.FromSeconds(CreateTimeoutSeconds + 3));
         Assert.Equal(1, stillWaiting);
 
         // Let go, the COMMIT completes: the chat answered "may have completed" is stored once.

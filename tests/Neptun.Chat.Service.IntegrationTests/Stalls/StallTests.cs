@@ -22,7 +22,7 @@ public sealed class StallTests(ITestOutputHelper output)
     {
         await using var service = await IsolatedService.StartAsync(settings: new Dictionary<string, string?>
         {
-            ["Database:RequestTimeoutSeconds"] = TimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Database:CreateTimeoutSeconds"] = TimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         var client = service.Factory.CreateChatClient();
         var run = Guid.NewGuid().ToString("N")[..8];
@@ -138,7 +138,7 @@ public sealed class StallTests(ITestOutputHelper output)
 
     private static Task<IsolatedService> StartOneWriterAsync() => IsolatedService.StartAsync(settings: new Dictionary<string, string?>
     {
-        ["Database:RequestTimeoutSeconds"] = "8",
+        ["Database:CreateTimeoutSeconds"] = "8",
         ["Database:MaxBatchWriters"] = "1",
     });
 

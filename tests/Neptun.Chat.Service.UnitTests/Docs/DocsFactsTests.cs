@@ -345,7 +345,7 @@ public sealed partial class DocsFactsTests
     [GeneratedRegex("`([^`]*)`")]
     private static partial Regex CodeSpan();
 
-    // "`Database__MaxBatchWriters` (2)", "`Database__RequestTimeoutSeconds` (5 s by default)", "`Database__MaxQueuedCreates`, 1024".
+    // "`Database__MaxBatchWriters` (2)", "`Database__CreateTimeoutSeconds` (5 s by default)", "`Database__MaxQueuedCreates`, 1024".
     [GeneratedRegex("""`(?<variable>(?:[A-Z][A-Za-z0-9]*)?(?:__[A-Z][A-Za-z0-9]*)+)`(?: \((?<value>[0-9][0-9,]*(?:\.[0-9]+)?)(?: (?<unit>s|ms|KiB|MiB))?(?: by default)?\)|, (?<value>[0-9][0-9,]*(?:\.[0-9]+)?)(?: (?<unit>s|ms|KiB|MiB))?(?=\)| for ))""")]
     private static partial Regex ProseDefault();
 
