@@ -149,6 +149,11 @@ start_service() { # on|off|on-unlogged|baseline|floor
   use_service "$1"
   local started ready created folder=service program=Neptun.Chat.Service.dll
   case "$1" in baseline) folder=baseline ;; floor) folder=floor program=Neptun.Chat.Floor.dll ;; esac
+  # Another run on this machine would answer the readiness probe and the load in its place.
+  if curl -s -o /dev/null "http://127.0.0.1:$operations_port/"; then
+    echo "bench: port $operations_port is taken (another bench/run.sh?); choose others with BENCH_REST_PORT, BENCH_GRPC_PORT and BENCH_OPERATIONS_PORT" >&2
+    exit 1
+  fi
   started=$(now_ms)
   (cd "$work/$folder" \
     && if [ "$1" = on-unlogged ]; then export RequestLog__SuccessSampleRate=0; fi \

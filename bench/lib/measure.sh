@@ -67,7 +67,7 @@ first_create() {
   status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$rest_port/api/users/1/projects/1/chats" \
     -H 'Content-Type: application/json' -H "Cookie: neptun-session=$(sed -n 1p "$BENCH_COOKIES")" \
     -d '{"model":"google/gemma-2-27b-it","name":"Benchmark first create"}')
-  [ "$status" = 201 ] || { echo "bench: the first create answered $status, not 201" >&2; exit 1; }
+  [ "$status" = 201 ] || { echo "bench: the first create answered $status, not 201:" >&2; tail -n 30 "$work/service-$service_name.log" >&2; exit 1; }
 }
 
 # One native gRPC create as user 1 in their first project; fails unless its gRPC status is OK.
