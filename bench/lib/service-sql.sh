@@ -56,6 +56,10 @@ write_pgbench_script() { # REPOSITORY_CS OUTPUT [USER_EXPRESSION PROJECT_EXPRESS
             -e 's/\$5::/ARRAY[NULL::uuid]::/' -e 's/\$6::/ARRAY[NULL::bytea]::/' -e 's/\$7/interval \x2724 hours\x27/'
     echo ';'
   } >"$2"
+  if ! grep -q 'INSERT INTO public.chat_conversation' "$2"; then
+    echo "bench: no CreateProjectChatsSql statement found in $1" >&2
+    exit 1
+  fi
   if grep -qE '\$[0-9]' "$2"; then
     echo "bench: a parameter of the service's SQL has no pgbench value: $(grep -oE '\$[0-9]+' "$2" | sort -u | tr '\n' ' ')" >&2
     exit 1
