@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# The load benchmark: REST (wrk), native gRPC (h2load) and the same SQL in pgbench, side by side
-# against one throwaway PostgreSQL with fsync on, printing each surface's ratio to pgbench and the
-# service's and PostgreSQL's CPU per request. The service runs twice, side by side: with group
-# commit (the default) and without (Database__MaxBatchSize=1), so that every round compares both in
-# the same run. The database starts with a production-sized, analysed history (1,000 users x 5
-# projects, 200,000 chats). Not part of scripts/test.sh: it runs for many minutes.
+# The load benchmark: REST (wrk) and native gRPC (h2load) against the service, measured against
+# its two limits in the same run, against one throwaway PostgreSQL with fsync on:
+# - the database's: pgbench running the job's minimal statement (the project's owner checked, the
+#   chat and its link inserted, the chat returned: the web app's handler in one statement), the
+#   denominator of every "x job" ratio; and, as a second row, pgbench running the service's own
+#   statement ("pgbench, service statement"), which does more than the job needs;
+# - the framework's: the "floor" service (bench/Neptun.Chat.Floor), the same proto on the same
+#   framework doing nothing (a Cookie header present, a fixed chat; no logging, no database, no
+#   middleware), the denominator of every "x floor" ratio of the service's CPU per request.
+# The service runs twice, side by side: with group commit (the default) and without
+# (Database__MaxBatchSize=1), so that every round compares both in the same run. The database
+# starts with a production-sized, analysed history (1,000 users x 5 projects, 200,000 chats). Not
+# part of scripts/test.sh: it runs for many minutes.
 #
 # Fair to every surface: each gets the same warm-up at start and before each round, and each
 # measured round starts settled (CHECKPOINT, then a pause). The rounds run in passes of alternating
 # order (pgbench, REST, gRPC, ..., then ..., gRPC, REST, pgbench) and the table reports the median
-# over the passes. pgbench's PostgreSQL CPU per transaction is printed for every pass; a spread over
-# 10 % between passes marks the run UNFAIR (exit code 3). Also printed: each service's time from
-# exec to ready and to its first 201, and its RSS at start, under load and at its peak.
+# over the passes; the ratios are taken within each pass. Each pgbench statement's PostgreSQL CPU
+# per transaction is printed for every pass; a spread over 10 % between passes marks the run UNFAIR
+# (exit code 3). Also printed: each service's time from exec to ready and to its first 201, and its
+# RSS at start, under load and at its peak.
 #
 #   bench/run.sh            16, 64 and 256 connections (it prints how long at start)
 #   bench/run.sh --all      also 1 and 4 connections, then 16 and 64 again with 1,000,000
@@ -23,9 +31,10 @@
 # Environment: BENCH_CONNECTIONS (e.g. "16"), BENCH_SECONDS (20), BENCH_WARMUP_SECONDS (5, before
 # each round), BENCH_START_WARMUP_SECONDS (20, every surface once at start), BENCH_PASSES (3),
 # BENCH_SETTLE_SECONDS (1, the pause after each round's CHECKPOINT),
-# BENCH_BATCHING ("on off": which services run; --soak and --profile use the first; a third,
-# "on-unlogged", is batching on with RequestLog__SuccessSampleRate=0, for an A/B of the log line;
-# a fourth, "baseline", is batching on in the build of BENCH_BASELINE, a commit: an A/B of a code
+# BENCH_BATCHING ("on off floor": which services run; --soak and --profile use the first; "floor"
+# is the framework's floor above, without which no "x floor" ratio is printed; "on-unlogged" is
+# batching on with RequestLog__SuccessSampleRate=0, for an A/B of the log line;
+# "baseline" is batching on in the build of BENCH_BASELINE, a commit: an A/B of a code
 # change in one run, e.g. BENCH_BASELINE=HEAD with the change uncommitted, or BENCH_BASELINE=main;
 # BENCH_BASELINE_ENV, space-separated NAME=VALUE settings, is given to the baseline alone, so that
 # BENCH_BASELINE=HEAD BENCH_BASELINE_ENV="Database__MaxBatchWriters=2" compares one setting;
@@ -33,7 +42,7 @@
 # for on-unlogged),
 # BENCH_HISTORY_CHATS (200000), BENCH_REST_PORT (24080), BENCH_GRPC_PORT (24081),
 # BENCH_OPERATIONS_PORT (24090; the service without batching listens on these plus 2, on-unlogged
-# plus 4, baseline plus 6).
+# plus 4, baseline plus 6, the floor plus 8).
 set -Eeuo pipefail
 # A failed step must say where: several run in command substitutions, which set -e ends silently.
 trap 'echo "bench: failed at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
@@ -63,17 +72,17 @@ warmup=${BENCH_WARMUP_SECONDS:-5}
 start_warmup=${BENCH_START_WARMUP_SECONDS:-20}
 passes=${BENCH_PASSES:-3}
 settle_seconds=${BENCH_SETTLE_SECONDS:-1}
-batching_modes=${BENCH_BATCHING:-"on off"}
+batching_modes=${BENCH_BATCHING:-"on off floor"}
 history_chats=${BENCH_HISTORY_CHATS:-200000}
 for batching in $batching_modes; do
-  case "$batching" in on | off | on-unlogged) ;;
+  case "$batching" in on | off | on-unlogged | floor) ;;
     baseline) [ -n "${BENCH_BASELINE:-}" ] || { echo "bench: baseline needs BENCH_BASELINE (a commit)" >&2; exit 2; } ;;
-    *) echo "bench: BENCH_BATCHING takes on, off, on-unlogged and baseline" >&2; exit 2 ;;
+    *) echo "bench: BENCH_BATCHING takes on, off, on-unlogged, baseline and floor" >&2; exit 2 ;;
   esac
 done
 work=$(mktemp -d)
 declare -A service_pids=()
-service_pid="" rest_port="" grpc_port=""
+service_pid="" service_name="" rest_port="" grpc_port=""
 cleanup() {
   local pid
   for pid in "${service_pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
@@ -90,6 +99,9 @@ export NUXT_SESSION_PASSWORD
 echo "Building the service (Release) and the benchmark tools..." >&2
 dotnet publish src/Neptun.Chat.Service -c Release -o "$work/service" --nologo -v quiet >/dev/null
 dotnet build bench/Neptun.Chat.Benchmarks -c Release -o "$work/tools" --nologo -v quiet >/dev/null
+if [[ " $batching_modes " == *" floor "* ]]; then
+  dotnet publish bench/Neptun.Chat.Floor -c Release -o "$work/floor" --nologo -v quiet >/dev/null
+fi
 if [[ " $batching_modes " == *" baseline "* ]]; then
   baseline_commit=$(git rev-parse --verify "${BENCH_BASELINE}^{commit}")
   echo "Building the baseline, ${baseline_commit:0:12} (Release)..." >&2
@@ -113,13 +125,16 @@ postmaster_pid=$(awk '{ sub(/^.*\) /, ""); print $2 }' \
   || { echo "bench: cannot read PostgreSQL's processes from /proc (is it on this machine?)" >&2; exit 1; }
 tools seal-cookies 1000 "$work/cookies"
 export BENCH_COOKIES="$work/cookies"
-write_pgbench_script src/Neptun.Chat.Service/Database/ChatRepository.cs "$work/create-chat.sql"
+write_job_pgbench_script "$work/pgbench-job.sql"
+write_pgbench_script src/Neptun.Chat.Service/Database/ChatRepository.cs "$work/pgbench-statement.sql"
 
-# Makes the service with batching on or off (or on without success log lines) the one the load functions measure.
-use_service() { # on|off|on-unlogged|baseline
+# Makes one of the services (batching on or off, on without success log lines, the baseline, the
+# floor) the one the load functions measure.
+use_service() { # on|off|on-unlogged|baseline|floor
   service_pid=${service_pids[$1]:-}
+  service_name=$1
   local offset
-  case "$1" in on) offset=0 ;; off) offset=2 ;; on-unlogged) offset=4 ;; baseline) offset=6 ;; esac
+  case "$1" in on) offset=0 ;; off) offset=2 ;; on-unlogged) offset=4 ;; baseline) offset=6 ;; floor) offset=8 ;; esac
   rest_port=$(( ${BENCH_REST_PORT:-24080} + offset ))
   grpc_port=$(( ${BENCH_GRPC_PORT:-24081} + offset ))
   operations_port=$(( ${BENCH_OPERATIONS_PORT:-24090} + offset ))
@@ -130,11 +145,17 @@ use_service() { # on|off|on-unlogged|baseline
 # it is lifted here, since the benchmark measures what a create costs, not the limiter.
 # Also records the time from exec to ready and to the first 201, and the RSS then.
 services_file="$work/services.tsv"
-start_service() { # on|off|on-unlogged|baseline
+start_service() { # on|off|on-unlogged|baseline|floor
   use_service "$1"
-  local started ready created
+  local started ready created folder=service program=Neptun.Chat.Service.dll
+  case "$1" in baseline) folder=baseline ;; floor) folder=floor program=Neptun.Chat.Floor.dll ;; esac
+  # Another run on this machine would answer the readiness probe and the load in its place.
+  if curl -s -o /dev/null "http://127.0.0.1:$operations_port/"; then
+    echo "bench: port $operations_port is taken (another bench/run.sh?); choose others with BENCH_REST_PORT, BENCH_GRPC_PORT and BENCH_OPERATIONS_PORT" >&2
+    exit 1
+  fi
   started=$(now_ms)
-  (cd "$work/$([ "$1" = baseline ] && echo baseline || echo service)" \
+  (cd "$work/$folder" \
     && if [ "$1" = on-unlogged ]; then export RequestLog__SuccessSampleRate=0; fi \
     && if [ "$1" = baseline ] && [ -n "${BENCH_BASELINE_ENV:-}" ]; then export ${BENCH_BASELINE_ENV?}; fi \
     && if [ "$1" = on ] && [ -n "${BENCH_ON_ENV:-}" ]; then export ${BENCH_ON_ENV?}; fi \
@@ -145,13 +166,16 @@ start_service() { # on|off|on-unlogged|baseline
        Kestrel__Endpoints__Rest__Url="http://127.0.0.1:$rest_port" \
        Kestrel__Endpoints__Grpc__Url="http://127.0.0.1:$grpc_port" \
        Kestrel__Endpoints__Operations__Url="http://127.0.0.1:$operations_port" \
-       exec dotnet Neptun.Chat.Service.dll) >"$work/service-$1.log" 2>&1 &
+       exec dotnet "$program") >"$work/service-$1.log" 2>&1 &
   service_pids[$1]=$!
   service_pid=$!
   wait_until_ready "http://127.0.0.1:$operations_port/healthz/ready"
   ready=$(now_ms)
   first_create
   created=$(now_ms)
+  # The floor writes nothing, so its gRPC errors cannot be counted from the chats stored: its
+  # answer is checked once here instead.
+  [ "$1" != floor ] || first_grpc_call_ok
   printf '%s\t%s\t%s\t%s\n' "$1" "$(( ready - started ))" "$(( created - started ))" "$(service_rss_mb)" >>"$services_file"
 }
 
@@ -159,7 +183,7 @@ start_service() { # on|off|on-unlogged|baseline
 # the JIT: tiered compilation keeps recompiling hot methods for tens of seconds after start, and
 # with a 5 s warm-up bench/run.sh --profile found 9-16 % of the first round's service CPU in the
 # JIT), before any round counts.
-case "$mode" in --soak | --profile) ;; *) run_pgbench 16 "$start_warmup" >/dev/null ;; esac
+case "$mode" in --soak | --profile) ;; *) for statement in job statement; do run_pgbench 16 "$start_warmup" "$statement" >/dev/null; done ;; esac
 for batching in $batching_modes; do
   start_service "$batching"
   run_rest 16 "$start_warmup" >/dev/null
@@ -194,17 +218,18 @@ fi
 
 results="$work/results.tsv"
 # The surfaces of one pass in the forward order; every other pass runs them backwards.
-surfaces=(pgbench:-)
+surfaces=(pgbench:job pgbench:statement)
 for batching in $batching_modes; do surfaces+=("REST:$batching" "gRPC:$batching"); done
 
 # One measured round of one surface: its warm-up, the settle, then the round.
 measure() { # SURFACE BATCHING CONNECTIONS DATA-LABEL PASS
   local run
   case "$1" in pgbench) run=run_pgbench ;; REST) run=run_rest ;; gRPC) run=run_grpc ;; esac
+  # pgbench's second argument is its statement, job or statement; the others' is the service.
   [ "$1" = pgbench ] || use_service "$2"
-  "$run" "$3" "$warmup" >/dev/null
+  "$run" "$3" "$warmup" "$2" >/dev/null
   settle
-  record "$results" "$1" "$2" "$3" "$4" "$5" "$("$run" "$3" "$seconds")"
+  record "$results" "$1" "$2" "$3" "$4" "$5" "$("$run" "$3" "$seconds" "$2")"
 }
 
 # Every surface at one connection count, PASSES times, in alternating order.

@@ -1,6 +1,7 @@
 # Sourced by bench/run.sh (after bench/lib/service-sql.sh): one function per load generator, each printing one line
 #   REQUESTS_PER_S P50_MS P99_MS ERRORS SERVICE_CPU_MS_PER_REQUEST SERVICE_RSS_UNDER_LOAD_MB POSTGRES_CPU_MS_PER_REQUEST
-# and the tables. Uses run.sh's variables: work, service_pid, rest_port, grpc_port, tools, postmaster_pid.
+# and the tables. Uses run.sh's variables: work, service_pid, service_name, rest_port, grpc_port, tools,
+# postmaster_pid.
 
 clock_ticks=$(getconf CLK_TCK)
 
@@ -66,7 +67,22 @@ first_create() {
   status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$rest_port/api/users/1/projects/1/chats" \
     -H 'Content-Type: application/json' -H "Cookie: neptun-session=$(sed -n 1p "$BENCH_COOKIES")" \
     -d '{"model":"google/gemma-2-27b-it","name":"Benchmark first create"}')
-  [ "$status" = 201 ] || { echo "bench: the first create answered $status, not 201" >&2; exit 1; }
+  [ "$status" = 201 ] || { echo "bench: the first create answered $status, not 201:" >&2; tail -n 30 "$work/service-$service_name.log" >&2; exit 1; }
+}
+
+# One native gRPC create as user 1 in their first project; fails unless its gRPC status is OK.
+first_grpc_call_ok() {
+  [ -f "$work/grpc-body.1" ] || tools grpc-body 1 1 "$work/grpc-body.1"
+  local headers
+  headers=$(curl -s --http2-prior-knowledge -o /dev/null -D - -X POST --data-binary "@$work/grpc-body.1" \
+    -H 'content-type: application/grpc' -H 'te: trailers' -H "cookie: neptun-session=$(sed -n 1p "$BENCH_COOKIES")" \
+    "http://127.0.0.1:$grpc_port/neptun.chat.v1.ChatService/CreateProjectChat")
+  grep -qi '^grpc-status: 0' <<<"$headers" || { echo "bench: the first gRPC call did not answer OK:" >&2; echo "$headers" >&2; exit 1; }
+}
+
+# The floor touches no database: PostgreSQL's CPU in its rounds is no cost of its requests.
+postgres_cpu_per_request() { # BEFORE AFTER REQUESTS
+  if [ "$service_name" = floor ]; then echo -; else cpu_ms_per_request "$@"; fi
 }
 
 # A fair round starts from the same database as every other: what the earlier rounds and the
@@ -84,11 +100,12 @@ sample_rss_midway() { # SECONDS FILE
   service_rss_mb >"$2" 2>/dev/null || echo - >"$2"
 }
 
-run_pgbench() { # CONNECTIONS SECONDS
+# STATEMENT: job (the job's minimal statement) or statement (the service's own), bench/lib/service-sql.sh.
+run_pgbench() { # CONNECTIONS SECONDS STATEMENT
   rm -f "$work"/pgbench_log.*
   local out="$work/pgbench.out" pg_before pg_after
   pg_before=$(postgres_cpu_ticks)
-  pgbench -n -M prepared -c "$1" -j "$(threads_for "$1")" -T "$2" -f "$work/create-chat.sql" \
+  pgbench -n -M prepared -c "$1" -j "$(threads_for "$1")" -T "$2" -f "$work/pgbench-$3.sql" \
     -l --log-prefix="$work/pgbench_log" >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
   pg_after=$(postgres_cpu_after)
   local tps failed processed
@@ -124,7 +141,7 @@ run_rest() { # CONNECTIONS SECONDS
   errors=$(grep -oP 'errors=\K[0-9]+' <<<"$line")
   awk -v n="$requests" -v d="$duration" -v p50="$p50" -v p99="$p99" -v e="$errors" \
     -v cpu="$(cpu_ms_per_request "$before" "$after" "$requests")" -v rss="$(cat "$work/rss.midway")" \
-    -v pg="$(cpu_ms_per_request "$pg_before" "$pg_after" "$requests")" \
+    -v pg="$(postgres_cpu_per_request "$pg_before" "$pg_after" "$requests")" \
     'BEGIN { printf "%.0f %.2f %.2f %d %s %s %s\n", n / (d / 1e6), p50 / 1000, p99 / 1000, e, cpu, rss, pg }'
 }
 
@@ -165,45 +182,66 @@ run_grpc() { # CONNECTIONS SECONDS
     echo "bench: h2load completed no request:" >&2; cat "$work"/h2load.out.* >&2; exit 1
   fi
   local missing=$(( succeeded - (chats_after - chats_before) ))
-  [ "$missing" -gt 0 ] || missing=0
+  [ "$missing" -gt 0 ] && [ "$service_name" != floor ] || missing=0
   echo "$(awk -v n="$done" -v s="$2" 'BEGIN { printf "%.0f", n / s }') \
 $(cat "$work"/h2load_log.* | awk '{ print $3 }' | percentiles_ms) $(( failed + missing )) \
 $(cpu_ms_per_request "$before" "$after" "$done") $(cat "$work/rss.midway") \
-$(cpu_ms_per_request "$pg_before" "$pg_after" "$done")"
+$(postgres_cpu_per_request "$pg_before" "$pg_after" "$done")"
 }
 
 # Appends one measured round: SURFACE BATCHING CONNECTIONS DATA PASS, then the measured line.
+# For pgbench, BATCHING is its statement: job or statement.
 record() { # FILE SURFACE BATCHING CONNECTIONS DATA PASS LINE
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$2" "$3" "$4" "$5" "$6" "$(tr ' ' '\t' <<<"$7")" >>"$1"
   local fields=($7)
   if [ "$2" = pgbench ]; then
-    echo "  pass $6, pgbench at $4 connections ($5 chats): ${fields[0]} tps, PostgreSQL CPU ${fields[6]} ms per transaction" >&2
+    echo "  pass $6, pgbench ($3) at $4 connections ($5 chats): ${fields[0]} tps, PostgreSQL CPU ${fields[6]} ms per transaction" >&2
   else
-    echo "  pass $6, $2 (batching $3) at $4 connections ($5 chats): ${fields[0]} req/s, p99 ${fields[2]} ms, ${fields[3]} errors, service CPU ${fields[4]} ms/req, PostgreSQL CPU ${fields[6]} ms/req" >&2
+    echo "  pass $6, $2 (service $3) at $4 connections ($5 chats): ${fields[0]} req/s, p99 ${fields[2]} ms, ${fields[3]} errors, service CPU ${fields[4]} ms/req, PostgreSQL CPU ${fields[6]} ms/req" >&2
   fi
 }
 
 # The rounds' rows (SURFACE BATCHING CONNECTIONS DATA PASS REQ/S P50 P99 ERRORS SVC-CPU RSS PG-CPU),
-# each with its ratio to pgbench's transactions/s in the same pass and connection count.
+# each with its ratios in the same pass and connection count: requests/s over the job pgbench's
+# transactions/s and over the service statement pgbench's, and the service CPU per request over
+# the floor's on the same surface ("-" where there is none).
 with_ratios() { # FILE
   awk -F'\t' -v OFS='\t' '
-    NR == FNR { if ($1 == "pgbench") tps[$3 SUBSEP $5] = $6; next }
-    { b = tps[$3 SUBSEP $5]; print $0, (b > 0 ? sprintf("%.2f", $6 / b) : "-") }' "$1" "$1"
+    function ratio(a, b) { return (b > 0 && a != "-" ? sprintf("%.2f", a / b) : "-") }
+    NR == FNR {
+      if ($1 == "pgbench") tps[$2, $3, $5] = $6
+      else if ($2 == "floor") floor_cpu[$1, $3, $5] = $10
+      next
+    }
+    { print $0, ratio($6, tps["job", $3, $5]), ratio($6, tps["statement", $3, $5]),
+        ($1 == "pgbench" ? "-" : ratio($10, floor_cpu[$1, $3, $5])) }' "$1" "$1"
 }
+
+# The columns both tables share (the rounds' adds the pass before them, the medians' the passes
+# after): first what a reader compares with the two limits, then the rest.
+table_columns_header='| surface | service | connections | chats stored | requests/s | x job | x service statement | service CPU ms/request | x floor | PostgreSQL CPU ms/request | service RSS MB under load | p50 ms | p99 ms | errors |'
+table_columns_rule='|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+# awk functions: the surface's label (pgbench's says which statement), its service, a ratio's cell.
+table_labels='
+  function surface(s, which) { return s != "pgbench" ? s : which == "job" ? "pgbench, job" : "pgbench, service statement" }
+  function service(s, which) { return s == "pgbench" ? "-" : which }
+  function times(r) { return r == "-" ? r : r "x" }'
 
 # Every measured round, in the order run.
 print_rounds() { # FILE
-  echo "| pass | surface | batching | connections | chats stored | requests/s | p50 ms | p99 ms | errors | service CPU ms/request | PostgreSQL CPU ms/request | service RSS MB under load | ratio to pgbench |"
-  echo "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-  with_ratios "$1" | awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %sx |\n", $5, $1, $2, $3, $4, $6, $7, $8, $9, $10, $12, $11, $13 }'
+  echo "| pass |${table_columns_header#|}"
+  echo "|---:|${table_columns_rule#|}"
+  with_ratios "$1" | awk -F'\t' "$table_labels"'
+    { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $5, surface($1, $2), service($1, $2), $3, $4,
+        $6, times($13), times($14), $10, times($15), $12, $11, $7, $8, $9 }'
 }
 
-# The median of each column over the passes, per surface, batching and connection count; errors
+# The median of each column over the passes, per surface, service and connection count; errors
 # are summed. The chats stored are those at the first pass.
 print_medians() { # FILE
-  echo "| surface | batching | connections | chats stored | passes | requests/s | p50 ms | p99 ms | errors (all passes) | service CPU ms/request | PostgreSQL CPU ms/request | service RSS MB under load | ratio to pgbench |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-  with_ratios "$1" | awk -F'\t' '
+  echo "${table_columns_header% errors |} passes | errors (all passes) |"
+  echo "$table_columns_rule---:|"
+  with_ratios "$1" | awk -F'\t' "$table_labels"'
     function median(list,   n, v, i, j, t) {
       n = split(list, v, " ")
       if (n == 0 || v[1] == "-") return "-"
@@ -217,32 +255,34 @@ print_medians() { # FILE
       if (!(key in data)) { order[++keys] = key; data[key] = $4 }
       passes[key]++
       errors[key] += $9
-      for (c = 6; c <= 13; c++) values[key, c] = values[key, c] " " $c
+      for (c = 6; c <= 15; c++) values[key, c] = values[key, c] " " $c
     }
     END {
       for (k = 1; k <= keys; k++) {
         key = order[k]; split(key, id, SUBSEP)
-        printf "| %s | %s | %s | %s | %d | %s | %s | %s | %d | %s | %s | %s | %sx |\n", id[1], id[2], id[3], data[key], passes[key],
-          median(values[key, 6]), median(values[key, 7]), median(values[key, 8]), errors[key],
-          median(values[key, 10]), median(values[key, 12]), median(values[key, 11]), median(values[key, 13])
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d |\n", surface(id[1], id[2]), service(id[1], id[2]), id[3], data[key],
+          median(values[key, 6]), times(median(values[key, 13])), times(median(values[key, 14])), median(values[key, 10]),
+          times(median(values[key, 15])), median(values[key, 12]), median(values[key, 11]), median(values[key, 7]),
+          median(values[key, 8]), passes[key], errors[key]
       }
     }'
 }
 
-# pgbench'"'"'s PostgreSQL CPU per transaction in each pass, per connection count. A spread over 10 %
-# between passes means the database was not in the same state for every round: the run is unfair.
-# Prints UNFAIR lines for such counts and returns 1 when there is one.
+# Each pgbench statement's PostgreSQL CPU per transaction in each pass, per connection count. A
+# spread over 10 % between passes means the database was not in the same state for every round:
+# the run is unfair. Prints UNFAIR lines for such counts and returns 1 when there is one.
 check_pgbench_drift() { # FILE
   awk -F'\t' '
-    $1 == "pgbench" { if (!($3 in seen)) { seen[$3] = 1; order[++n] = $3 }
-                      list[$3] = list[$3] " " $12; if (!($3 in lo) || $12 < lo[$3]) lo[$3] = $12; if ($12 > hi[$3]) hi[$3] = $12 }
+    $1 == "pgbench" { k = $2 " statement at " $3; if ($2 == "statement") k = "service statement at " $3
+                      if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+                      list[k] = list[k] " " $12; if (!(k in lo) || $12 < lo[k]) lo[k] = $12; if ($12 > hi[k]) hi[k] = $12 }
     END {
       unfair = 0
       for (i = 1; i <= n; i++) {
-        c = order[i]; drift = (lo[c] > 0 ? (hi[c] - lo[c]) / lo[c] * 100 : 0)
+        k = order[i]; drift = (lo[k] > 0 ? (hi[k] - lo[k]) / lo[k] * 100 : 0)
         verdict = (drift > 10 ? "UNFAIR" : "fair")
         if (drift > 10) unfair = 1
-        printf "pgbench PostgreSQL CPU ms/transaction at %s connections, pass by pass:%s (spread %.1f %%: %s)\n", c, list[c], drift, verdict
+        printf "pgbench PostgreSQL CPU ms/transaction, %s connections, pass by pass:%s (spread %.1f %%: %s)\n", k, list[k], drift, verdict
       }
       exit unfair
     }' "$1"

@@ -1,0 +1,13 @@
+using Neptun.Chat.Floor;
+
+// The framework with nothing of the service's: no logging, no database, no middleware; the
+// endpoints and their protocols come from appsettings.json (bench/run.sh sets the ports).
+var builder = WebApplication.CreateBuilder(args);
+builder.Logging.ClearProviders();
+builder.Services.AddGrpc().AddJsonTranscoding();
+
+var app = builder.Build();
+app.MapGrpcService<FloorChatService>();
+// bench/run.sh waits for this, as it does for the service's readiness.
+app.MapGet("/healthz/ready", () => "ready");
+await app.RunAsync();
