@@ -64,6 +64,10 @@ if [ -z "${NEPTUN_TEST_CLUSTER:-}" ]; then
     dotnet restore Neptun.Grpc.sln --locked-mode --nologo --verbosity quiet
   # The code must follow .editorconfig; checked once, before any database is made.
   run_step "the format check (scripts/check-format.sh)" scripts/check-format.sh
+  # dotnet test builds only the test projects and what they reference: the benchmark's projects
+  # must still compile against the service's code.
+  run_step "the benchmark projects build (bench/)" \
+    dotnet build Neptun.Grpc.sln --configuration Release --nologo --verbosity quiet
   # The alert rules: valid, their unit tests pass, and each test can fail (its mutants, which take
   # half a minute to a minute, only in a full run).
   run_step "the Prometheus rule check (scripts/check-prometheus-rules.sh)" \
