@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 
 namespace Neptun.Session;
 
@@ -62,8 +60,7 @@ internal sealed class SessionCache
 
         public bool Equals(string? x, string? y) => x is not null && y is not null && Equals(x.AsSpan(), y);
 
-        public bool Equals(ReadOnlySpan<char> alternate, string other) =>
-            CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(alternate), MemoryMarshal.AsBytes(other.AsSpan()));
+        public bool Equals(ReadOnlySpan<char> alternate, string other) => ConstantTime.Equals(alternate, other);
 
         // string's own hash is seeded per process, so nobody outside can aim seals at one bucket.
         public int GetHashCode(string obj) => string.GetHashCode(obj.AsSpan());
