@@ -140,22 +140,27 @@ use_service() { # on|off|on-unlogged|baseline|floor
   operations_port=$(( ${BENCH_OPERATIONS_PORT:-24090} + offset ))
 }
 
-# From its own folder, as deployed, so that it reads its appsettings.json (endpoint protocols, log levels).
+# From its own folder, as deployed, so that it reads its appsettings.json (endpoint protocols, log
+# levels), with the runtime settings its image sets (the Dockerfile's ENV DOTNET_... lines).
 # The per-user rate limit (60 creates a minute by default) would turn most of the load into 429s:
 # it is lifted here, since the benchmark measures what a create costs, not the limiter.
 # Also records the time from exec to ready and to the first 201, and the RSS then.
 services_file="$work/services.tsv"
 start_service() { # on|off|on-unlogged|baseline|floor
   use_service "$1"
-  local started ready created folder=service program=Neptun.Chat.Service.dll
+  local started ready created image_env folder=service program=Neptun.Chat.Service.dll
   case "$1" in baseline) folder=baseline ;; floor) folder=floor program=Neptun.Chat.Floor.dll ;; esac
   # Another run on this machine would answer the readiness probe and the load in its place.
   if curl -s -o /dev/null "http://127.0.0.1:$operations_port/"; then
     echo "bench: port $operations_port is taken (another bench/run.sh?); choose others with BENCH_REST_PORT, BENCH_GRPC_PORT and BENCH_OPERATIONS_PORT" >&2
     exit 1
   fi
+  # The runtime settings the image gives (its Dockerfile's DOTNET_ variables): the baseline's own,
+  # every other process (the floor too) this tree's.
+  image_env=$(sed -n 's/^ENV \(DOTNET_[A-Za-z0-9_]*=[^ ]*\)$/\1/p' "$([ "$1" = baseline ] && echo "$work/baseline-src" || echo .)/Dockerfile")
   started=$(now_ms)
   (cd "$work/$folder" \
+    && if [ -n "$image_env" ]; then export ${image_env?}; fi \
     && if [ "$1" = on-unlogged ]; then export RequestLog__SuccessSampleRate=0; fi \
     && if [ "$1" = baseline ] && [ -n "${BENCH_BASELINE_ENV:-}" ]; then export ${BENCH_BASELINE_ENV?}; fi \
     && if [ "$1" = on ] && [ -n "${BENCH_ON_ENV:-}" ]; then export ${BENCH_ON_ENV?}; fi \
