@@ -31,7 +31,7 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Information, "Replayed chat {ChatId} for user {UserId} from an earlier request with the same id")]
     public static partial void ChatReplayed(ILogger logger, int chatId, int userId);
 
-    [LoggerMessage(10, LogLevel.Warning, "Database work did not finish by the create's deadline (the request timeout of {Seconds} s, or the call's own when nearer); it was rolled back")]
+    [LoggerMessage(10, LogLevel.Warning, "Database work did not finish by the create's deadline (the create timeout of {Seconds} s, or the call's own when nearer); it was rolled back")]
     public static partial void DatabaseTimedOut(ILogger logger, double seconds);
 
     [LoggerMessage(11, LogLevel.Information, "{HttpMethod} {Route} answered {StatusCode} (gRPC {GrpcStatus}) for user {UserId} from {ClientAddress} in {DurationMs:0.0} ms")]

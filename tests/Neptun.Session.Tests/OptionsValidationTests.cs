@@ -58,7 +58,7 @@ public sealed class OptionsValidationTests
         string password = new('p', 32);
         var reader = new SessionReader(new SessionReaderOptions { Password = password }, TimeProvider.System);
 
-        Assert.True(reader.Unseal(IronSealer.SealSession(TestSessions.Ada, password, DateTimeOffset.UtcNow)).IsAuthenticated);
+        Assert.True(reader.Unseal(IronSealer.SealSession(TestSessions.Ada, password, DateTimeOffset.UtcNow)).User is not null);
         Assert.DoesNotContain(password, reader.ToString(), StringComparison.Ordinal);
     }
 

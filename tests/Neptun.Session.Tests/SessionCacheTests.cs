@@ -23,7 +23,7 @@ public sealed class SessionCacheTests
     {
         string seal = IronSealer.SealSession(TestSessions.Ada, TestSessions.Password, TestSessions.Now);
         SessionReader reader = TestSessions.Reader();
-        Assert.True(reader.Unseal(seal).IsAuthenticated);
+        Assert.True(reader.Unseal(seal).User is not null);
 
         string tampered = seal[..^1] + (seal[^1] == 'A' ? 'B' : 'A');
 
@@ -41,7 +41,7 @@ public sealed class SessionCacheTests
         Assert.Equal(SessionRejection.NoUser, reader.Unseal(noUser).Rejection);
         Assert.Equal(0, reader.CachedSeals);
 
-        Assert.True(reader.Unseal(IronSealer.SealSession(TestSessions.Ada, TestSessions.Password, TestSessions.Now)).IsAuthenticated);
+        Assert.True(reader.Unseal(IronSealer.SealSession(TestSessions.Ada, TestSessions.Password, TestSessions.Now)).User is not null);
         Assert.Equal(1, reader.CachedSeals);
     }
 

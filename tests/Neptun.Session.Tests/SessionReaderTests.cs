@@ -10,7 +10,7 @@ public sealed class SessionReaderTests
         SessionReadResult result = TestSessions.Reader().Read(null, TestSessions.Cookie(s_adaSeal));
 
         Assert.Equal(new SessionReadResult(TestSessions.Ada, SessionRejection.None), result);
-        Assert.True(result.IsAuthenticated);
+        Assert.True(result.User is not null);
     }
 
     [Theory]
@@ -105,7 +105,7 @@ public sealed class SessionReaderTests
     {
         string macInput = string.Join('*', s_adaSeal.Split('*')[..5]) + "*" + new string('9', 40);
 
-        Assert.True(TestSessions.Reader().Unseal(IronSealer.Sign(macInput, TestSessions.Password)).IsAuthenticated);
+        Assert.True(TestSessions.Reader().Unseal(IronSealer.Sign(macInput, TestSessions.Password)).User is not null);
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public sealed class SessionReaderTests
     {
         string seal = IronSealer.SealSession(TestSessions.Ada, TestSessions.Password, TestSessions.Now.AddYears(-5));
 
-        Assert.True(TestSessions.Reader().Unseal(seal).IsAuthenticated);
+        Assert.True(TestSessions.Reader().Unseal(seal).User is not null);
     }
 
     [Theory]
@@ -139,7 +139,7 @@ public sealed class SessionReaderTests
         string seal = IronSealer.Seal(json, TestSessions.Password);
 
         Assert.Equal(SessionRejection.TooOld, TestSessions.Reader(maxAgeSeconds: 3600).Unseal(seal).Rejection);
-        Assert.True(TestSessions.Reader().Unseal(seal).IsAuthenticated);
+        Assert.True(TestSessions.Reader().Unseal(seal).User is not null);
     }
 
     [Fact]
@@ -230,7 +230,7 @@ public sealed class SessionReaderTests
             SessionRejection.Malformed, SessionRejection.UnknownPasswordId, SessionRejection.BadMac, SessionRejection.BadMac,
             SessionRejection.BadMac, SessionRejection.BadMac, SessionRejection.BadMac, SessionRejection.BadMac,
         ];
-        Assert.True(reader.Unseal(seal).IsAuthenticated);
+        Assert.True(reader.Unseal(seal).User is not null);
 
         string[] parts = seal.Split('*');
         for (int part = 0; part < parts.Length; part++)

@@ -156,13 +156,13 @@ internal readonly record struct CreateAnswer(CreateResultLabel Result, ReturnedC
 public readonly record struct Deadline(long Timestamp)
 {
     /// <summary>
-    /// The smaller of the server's request timeout and the call's own deadline (gRPC's
+    /// The smaller of the server's create timeout and the call's own deadline (gRPC's
     /// <c>grpc-timeout</c>; <see cref="DateTime.MaxValue"/> when the call set none), from now.
     /// </summary>
-    public static Deadline ForCall(TimeSpan requestTimeout, DateTime callDeadlineUtc)
+    public static Deadline ForCall(TimeSpan createTimeout, DateTime callDeadlineUtc)
     {
         var now = Stopwatch.GetTimestamp();
-        var budget = requestTimeout;
+        var budget = createTimeout;
         if (callDeadlineUtc != DateTime.MaxValue && callDeadlineUtc - DateTime.UtcNow is var callBudget && callBudget < budget)
         {
             budget = callBudget;

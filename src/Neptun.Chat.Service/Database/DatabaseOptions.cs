@@ -64,7 +64,7 @@ public sealed class DatabaseOptions
     /// <summary>
     /// The most creates that may wait for a writer; one more is refused at once with 503 and a
     /// retry pushback. Sized to a fraction of a second of throughput, so that what is queued is
-    /// written well within the request timeout.
+    /// written well within the create timeout.
     /// </summary>
     public int MaxQueuedCreates { get; set; } = 1024;
 

@@ -27,7 +27,7 @@ public static class ShutdownServiceCollectionExtensions
         return services;
     }
 
-    // An invalid request timeout is the database options' own refusal to report.
+    // An invalid create timeout is the database options' own refusal to report.
     private static TimeSpan LongestAnswer(DatabaseOptions database) => database.CreateTimeoutSeconds is > 0 and <= DatabaseOptions.MaxCreateTimeoutSeconds
         ? TimeSpan.FromSeconds(database.CreateTimeoutSeconds) + ChatCreateQueue.AnswerGrace
         : TimeSpan.Zero;

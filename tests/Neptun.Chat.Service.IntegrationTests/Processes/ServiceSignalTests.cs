@@ -132,7 +132,7 @@ public sealed class ServiceSignalTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task Sigterm_with_batching_while_a_lock_holds_the_creates_exits_0_and_every_answer_is_true()
     {
-        // Group commit as deployed (default batch size, writers and request timeout of 5 s).
+        // Group commit as deployed (default batch size, writers and create timeout of 5 s).
         var service = await StartServiceAsync(new Dictionary<string, string> { ["HostOptions__ShutdownTimeout"] = ShutdownTimeout.ToString() });
         var load = new UnkeyedLoad(service.CreateChatClient(), _database, _projectId);
         var calls = new ConcurrentQueue<LoadCall>();
