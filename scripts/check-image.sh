@@ -117,7 +117,11 @@ start_service() {
     "$image" >/dev/null || fail "podman run"
   for _ in $(seq 1 120); do
     if [ "$(podman inspect --format '{{.State.Running}}' "$container")" != true ]; then
-      if podman logs "$container" 2>&1 | grep -q 'address already in use'; then return 1; fi
+      # Read whole before grep: under pipefail, grep -q leaving early would fail the pipe with
+      # SIGPIPE while podman still writes the stack trace, and the retry would never happen.
+      local log
+      log=$(podman logs "$container" 2>&1 || true)
+      if grep -qi 'address already in use' <<<"$log"; then return 1; fi
       container_failed "the service exited at start"
     fi
     if curl -fsS -o /dev/null "http://127.0.0.1:$operations_port/healthz/ready" 2>/dev/null; then return 0; fi
