@@ -23,7 +23,7 @@ public sealed class DatabaseAwayTests
     {
         await using var postgres = await ReplicatedPostgres.StartAsync();
         await using var service = await ServiceProcess.StartAsync(postgres.KeywordConnectionString);
-        var projectId = await SeedAsync(postgres.Database, service);
+        var projectId = await service.ServeAdaProjectAsync(postgres.Database);
 
         await postgres.Primary.StopAsync();
         await AssertRefusedAsync(service, projectId, expectedReason: null);
@@ -37,7 +37,7 @@ public sealed class DatabaseAwayTests
         await using var cluster = await OwnPostgresCluster.StartAsync();
         var database = await TestDatabase.CreateAsync(adminConnectionString: cluster.AdminConnectionString);
         await using var service = await ServiceProcess.StartAsync(ReplicatedPostgres.Pooled(database.ConnectionString));
-        var projectId = await SeedAsync(database, service);
+        var projectId = await service.ServeAdaProjectAsync(database);
 
         await cluster.StopAsync();
         await AssertRefusedAsync(service, projectId, expectedReason: null);
@@ -51,7 +51,7 @@ public sealed class DatabaseAwayTests
         await using var cluster = await OwnPostgresCluster.StartAsync();
         var database = await TestDatabase.CreateAsync(adminConnectionString: cluster.AdminConnectionString);
         await using var service = await ServiceProcess.StartAsync(ReplicatedPostgres.Pooled(database.ConnectionString));
-        var projectId = await SeedAsync(database, service);
+        var projectId = await service.ServeAdaProjectAsync(database);
 
         // As a standby behind a proxy that has not switched yet: sessions that cannot write. The
         // service's sessions are ended so that it opens new ones, which take the setting.
@@ -72,13 +72,6 @@ public sealed class DatabaseAwayTests
         await command.ExecuteNonQueryAsync();
     }
 
-    private static async Task<int> SeedAsync(TestDatabase database, ServiceProcess service)
-    {
-        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
-        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
-        await service.WarmUpAsync(projectId);
-        return projectId;
-    }
 
     /// <summary>
     /// <see cref="Refusals"/> creates over REST and as many over gRPC, each 503 / UNAVAILABLE with

@@ -118,6 +118,15 @@ public sealed class ServiceProcess : IAsyncDisposable
         new Metadata { { "cookie", Sessions.CookieFor(NeptunApiFixture.AdaId) } },
         DateTime.UtcNow.AddSeconds(60));
 
+    /// <summary>Ada and a project of hers stored in <paramref name="database"/>, and the process warmed up on it; returns the project's id.</summary>
+    public async Task<int> ServeAdaProjectAsync(TestDatabase database)
+    {
+        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
+        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
+        await WarmUpAsync(projectId);
+        return projectId;
+    }
+
     /// <summary>gRPC health of <paramref name="service"/>: ChatService's unless another name is given ("" or "liveness").</summary>
     public async Task<HealthCheckResponse.Types.ServingStatus> HealthAsync(string? service = null)
     {

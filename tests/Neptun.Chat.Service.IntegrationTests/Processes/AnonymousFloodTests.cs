@@ -54,9 +54,7 @@ public sealed class AnonymousFloodTests(ITestOutputHelper output)
         var database = await TestDatabase.CreateAsync(adminConnectionString: cluster.AdminConnectionString);
         await database.ExecuteAsync("CREATE EXTENSION pg_stat_statements");
         await using var service = await ServiceProcess.StartAsync(database.ConnectionString);
-        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
-        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
-        await service.WarmUpAsync(projectId);
+        var projectId = await service.ServeAdaProjectAsync(database);
 
         var quiet = await CreatesPerSecondAsync(service, projectId);
 

@@ -43,9 +43,7 @@ public sealed class FrozenPostgresTests(ITestOutputHelper output)
             ["Database__CreateTimeoutSeconds"] = RequestTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
             ["Database__MaxBatchWriters"] = Writers.ToString(CultureInfo.InvariantCulture),
         });
-        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
-        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
-        await service.WarmUpAsync(projectId);
+        var projectId = await service.ServeAdaProjectAsync(database);
         var load = new UnkeyedLoad(service.CreateChatClient(), database, projectId);
 
         var calls = new ConcurrentQueue<LoadCall>();

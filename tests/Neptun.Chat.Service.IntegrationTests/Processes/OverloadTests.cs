@@ -56,9 +56,7 @@ public sealed class OverloadTests(ITestOutputHelper output)
                 ["Database__MaxQueuedCreates"] = QueueCapacity.ToString(CultureInfo.InvariantCulture),
                 ["Database__CreateTimeoutSeconds"] = RequestTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
             });
-            await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
-            var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
-            await service.WarmUpAsync(projectId);
+            var projectId = await service.ServeAdaProjectAsync(database);
 
             // Up to 100 streams per HTTP/2 connection (Kestrel's default), so 2,000 calls need more connections.
             using var channel = GrpcChannel.ForAddress(service.GrpcAddress, new GrpcChannelOptions

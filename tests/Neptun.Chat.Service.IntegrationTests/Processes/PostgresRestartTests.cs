@@ -27,9 +27,7 @@ public sealed class PostgresRestartTests(ITestOutputHelper output)
         await using var cluster = await OwnPostgresCluster.StartAsync();
         var database = await TestDatabase.CreateAsync(adminConnectionString: cluster.AdminConnectionString);
         await using var service = await ServiceProcess.StartAsync(database.ConnectionString);
-        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
-        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
-        await service.WarmUpAsync(projectId);
+        var projectId = await service.ServeAdaProjectAsync(database);
         var load = new FaultLoad(service.CreateChatClient, database, projectId);
 
         var calls = new ConcurrentQueue<LoadCall>();
@@ -92,9 +90,7 @@ public sealed class PostgresRestartTests(ITestOutputHelper output)
         await using var cluster = await OwnPostgresCluster.StartAsync();
         var database = await TestDatabase.CreateAsync(adminConnectionString: cluster.AdminConnectionString);
         await using var service = await ServiceProcess.StartAsync(database.ConnectionString);
-        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
-        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
-        await service.WarmUpAsync(projectId);
+        var projectId = await service.ServeAdaProjectAsync(database);
         var load = new UnkeyedLoad(service.CreateChatClient(), database, projectId);
 
         // Callers without request ids, back to back, so that COMMITs are in flight at the crash.

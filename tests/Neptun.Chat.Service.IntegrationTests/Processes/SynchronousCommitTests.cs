@@ -28,9 +28,7 @@ public sealed class SynchronousCommitTests
         {
             ["Database__CreateTimeoutSeconds"] = CreateTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
-        await NeptunRows.InsertUserAsync(database, NeptunApiFixture.AdaId);
-        var projectId = await NeptunRows.InsertProjectAsync(database, NeptunApiFixture.AdaId);
-        await service.WarmUpAsync(projectId);
+        var projectId = await service.ServeAdaProjectAsync(database);
 
         // A standby that never comes: every COMMIT now waits for it.
         await using var admin = new NpgsqlConnection(cluster.AdminConnectionString);
