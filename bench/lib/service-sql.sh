@@ -36,16 +36,16 @@ SQL
   } >"$1"
 }
 
-# The service's statement, taken from its source, for one create (arrays of one element), with
-# pgbench variables for the ids and the literal model and name that the load generators send.
-# They send no Idempotency-Key, so the request id and its hash are NULL, as the service binds
-# them then. pgbench runs it as one implicit transaction; the service sends the same statement
-# in an explicit one (BEGIN with the statement, then COMMIT): pgbench's way is the cheaper.
 # The service's own schema, as DatabaseMigrator.cs beside the repository names it.
 service_schema() { # REPOSITORY_CS
   sed -n 's/.*const string ServiceSchema = "\([a-z_]*\)";.*/\1/p' "$(dirname "$1")/DatabaseMigrator.cs"
 }
 
+# The service's statement, taken from its source, for one create (arrays of one element), with
+# pgbench variables for the ids and the literal model and name that the load generators send.
+# They send no Idempotency-Key, so the request id and its hash are NULL, as the service binds
+# them then. pgbench runs it as one implicit transaction; the service sends the same statement
+# in an explicit one (BEGIN with the statement, then COMMIT): pgbench's way is the cheaper.
 write_pgbench_script() { # REPOSITORY_CS OUTPUT [USER_EXPRESSION PROJECT_EXPRESSION]
   {
     pgbench_variables "${3:-}" "${4:-}"
