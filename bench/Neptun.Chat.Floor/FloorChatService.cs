@@ -29,14 +29,16 @@ public sealed class FloorChatService : ChatService.ChatServiceBase
 
     public override Task<CreateProjectChatResponse> CreateProjectChat(CreateProjectChatRequest request, ServerCallContext context)
     {
-        if (context.RequestHeaders.Get("cookie") is null)
+        // From the HTTP headers, as the service reads its cookie: gRPC's RequestHeaders would copy
+        // every header of the request into a Metadata list first.
+        var httpContext = context.GetHttpContext();
+        if (httpContext.Request.Headers.Cookie.Count == 0)
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, "Unauthorized"));
         }
 
         // Transcoding writes 200 whatever the method sets; a callback when the answer starts is
         // the cheapest way to 201 (the service buffers the body in a middleware for its errors).
-        var httpContext = context.GetHttpContext();
         if (httpContext.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is not null)
         {
             httpContext.Response.OnStarting(SetCreated, httpContext.Response);
