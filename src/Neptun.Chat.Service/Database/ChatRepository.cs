@@ -136,7 +136,7 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
             // Explicit, so that a statement cut off by the deadline or a lost connection is never
             // committed: only the COMMIT's own round trip can leave the outcome in doubt.
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var rows = await connection.QueryAsync<CreatedRow>(new CommandDefinition(
+            var rows = await connection.QueryRowsAsync<CreatedRow>(new CommandDefinition(
                 CreateProjectChatsSql, new CreateProjectChatsParameters(chats, retention), transaction, cancellationToken: cancellationToken));
             foreach (var row in rows)
             {
@@ -278,6 +278,30 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
         public DateTime UpdatedAt { get; } = updated_at;
         public ulong? Xid { get; } = xid;
         public DateTime? ServerStarted { get; } = server_started;
+    }
+}
+
+/// <summary>
+/// Dapper's own QueryAsync reads with <see cref="CommandBehavior.SequentialAccess"/> and maps a row
+/// with Npgsql's synchronous getters, which then read the socket synchronously when the row has
+/// not arrived whole: a thread blocked on the network, and, with socket completions run inline, the
+/// I/O thread waiting for itself (the service stopped answering at 64 connections). Here Npgsql
+/// reads each row whole (ReadAsync, without sequential access) and Dapper maps it from memory.
+/// </summary>
+internal static class BufferedRows
+{
+    public static async Task<List<T>> QueryRowsAsync<T>(this NpgsqlConnection connection, CommandDefinition command)
+    {
+        await using var reader = await connection.ExecuteReaderAsync(command, CommandBehavior.Default);
+        // The untyped parser, which Dapper also gives for a single column of a plain type (string).
+        var parse = reader.GetRowParser(typeof(T));
+        var rows = new List<T>();
+        while (await reader.ReadAsync(command.CancellationToken))
+        {
+            rows.Add((T)parse(reader));
+        }
+
+        return rows;
     }
 }
 

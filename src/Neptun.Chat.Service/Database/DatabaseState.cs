@@ -67,7 +67,7 @@ public sealed class AiModelCatalog(NpgsqlDataSource dataSource, IOptions<Databas
             }
 
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            var models = await connection.QueryAsync<string>(new CommandDefinition(ReadModelsSql, cancellationToken: cancellationToken));
+            var models = await connection.QueryRowsAsync<string>(new CommandDefinition(ReadModelsSql, cancellationToken: cancellationToken));
             // The same set object while the list is the same, so that its readers see a change by reference.
             var read = models.ToFrozenSet(StringComparer.Ordinal);
             if (current is null || !current.SetEquals(read))
@@ -171,7 +171,7 @@ public sealed class DatabaseSchemaState(NpgsqlDataSource dataSource, ILogger<Dat
             return [];
         }
 
-        var applied = await connection.QueryAsync<string>(new CommandDefinition(AppliedScriptsSql, cancellationToken: cancellationToken));
+        var applied = await connection.QueryRowsAsync<string>(new CommandDefinition(AppliedScriptsSql, cancellationToken: cancellationToken));
         return applied.ToHashSet(StringComparer.Ordinal);
     }
 }
