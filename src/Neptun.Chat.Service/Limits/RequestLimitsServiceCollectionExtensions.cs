@@ -1,5 +1,6 @@
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 
 namespace Neptun.Chat.Service.Limits;
@@ -8,6 +9,9 @@ public static class RequestLimitsServiceCollectionExtensions
 {
     /// <summary>A request a chat needs is a few hundred bytes; anything far larger is refused unread.</summary>
     public const long DefaultMaxRequestBodySize = 64 * 1024;
+
+    /// <summary>Where Kestrel's socket transport options are configured.</summary>
+    public const string SocketTransportSection = "SocketTransport";
 
     /// <summary>
     /// Kestrel's limits from <c>Kestrel:Limits</c> (body, header size and count) and the per-user
@@ -23,6 +27,9 @@ public static class RequestLimitsServiceCollectionExtensions
             options.Limits.MaxRequestBodySize = DefaultMaxRequestBodySize;
             configuration.GetSection("Kestrel:Limits").Bind(options.Limits);
         });
+
+        // Kestrel's socket transport (SocketTransport:UnsafePreferInlineScheduling).
+        services.AddOptions<SocketTransportOptions>().BindConfiguration(SocketTransportSection);
 
         // gRPC's own limit reads a message's length prefix first and answers RESOURCE_EXHAUSTED.
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<KestrelServerOptions>>((grpc, kestrel) =>
