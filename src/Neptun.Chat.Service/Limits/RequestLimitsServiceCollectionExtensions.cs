@@ -28,7 +28,9 @@ public static class RequestLimitsServiceCollectionExtensions
             configuration.GetSection("Kestrel:Limits").Bind(options.Limits);
         });
 
-        // Kestrel's socket transport (SocketTransport:UnsafePreferInlineScheduling).
+        // Kestrel's socket transport: appsettings.json has a request run on the I/O thread that read
+        // it, up to its first wait, rather than handed to the thread pool (the image also runs socket
+        // completions inline): fewer hops and wake-ups per create, so nothing on that path may block.
         services.AddOptions<SocketTransportOptions>().BindConfiguration(SocketTransportSection);
 
         // gRPC's own limit reads a message's length prefix first and answers RESOURCE_EXHAUSTED.

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
@@ -15,7 +16,7 @@ namespace Neptun.Chat.Service.IntegrationTests.Hosts;
 /// ports, migrating its database, with the tests' session password. It can be killed or sent
 /// SIGTERM; its console output is kept for failure messages.
 /// </summary>
-public sealed class ServiceProcess : IAsyncDisposable
+public sealed partial class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
     // Enough for a test to find a line written at start after a few hundred requests.
@@ -235,10 +236,26 @@ public sealed class ServiceProcess : IAsyncDisposable
             start.Environment.Remove(name);
         }
 
+        // The runtime settings the image gives the service (the Dockerfile's ENV DOTNET_... lines),
+        // so that what is tested runs as what ships: inline socket completions, the gen0 budget.
+        foreach (var (name, value) in ImageRuntimeSettings.Value)
+        {
+            start.Environment[name] = value;
+        }
+
         start.Environment["DATABASE_CONNECTION_STRING"] = databaseConnectionString;
         start.Environment["NUXT_SESSION_PASSWORD"] = SessionVectors.Password;
         return start;
     }
+
+    private static readonly Lazy<IReadOnlyList<(string Name, string Value)>> ImageRuntimeSettings = new(() =>
+        [.. File.ReadLines(RepositoryFiles.Find("Dockerfile"))
+            .Select(line => DockerfileRuntimeSetting().Match(line))
+            .Where(match => match.Success)
+            .Select(match => (match.Groups[1].Value, match.Groups[2].Value))]);
+
+    [GeneratedRegex(@"^ENV (DOTNET_[A-Za-z0-9_]+)=(\S+)$")]
+    private static partial Regex DockerfileRuntimeSetting();
 
     private void Keep(string? line)
     {
