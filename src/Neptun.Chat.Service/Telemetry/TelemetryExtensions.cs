@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+using System.Diagnostics.Metrics;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -13,6 +15,14 @@ public static class TelemetryExtensions
     // OpenTelemetry's standard variables (also read as configuration keys).
     private const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
     private const string SamplerVariable = "OTEL_TRACES_SAMPLER";
+
+    // The framework's and Npgsql's instruments that docs/operations.md, the alerts and the dashboard read.
+    private static readonly FrozenSet<string> ReadFrameworkInstruments = FrozenSet.Create(
+        StringComparer.Ordinal,
+        "http.server.request.duration",
+        "aspnetcore.rate_limiting.requests",
+        "db.client.connection.count",
+        "db.client.connection.max");
 
     /// <summary>
     /// The request log's options; OpenTelemetry traces (ASP.NET Core with gRPC's tags, Npgsql) and
@@ -43,6 +53,7 @@ public static class TelemetryExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddNpgsqlInstrumentation()
                 .AddMeter(ServiceIdentity.MeterName)
+                .AddView(instrument => IsRead(instrument) ? null : MetricStreamConfiguration.Drop)
                 .AddPrometheusExporter());
 
         // Without an endpoint the exporter would try localhost:4317 and log failures forever.
@@ -53,6 +64,15 @@ public static class TelemetryExtensions
 
         return builder;
     }
+
+    /// <summary>
+    /// The service's own instruments, and of the framework's and Npgsql's those that
+    /// docs/operations.md, the alerts and the dashboard read. The others (active requests, routing
+    /// attempts, Kestrel's connections, the rate limiter's leases, Npgsql's command and connection
+    /// timings) are not collected: each one enabled costs every request a lookup of its tags.
+    /// </summary>
+    private static bool IsRead(Instrument instrument) =>
+        instrument.Meter.Name == ServiceIdentity.MeterName || ReadFrameworkInstruments.Contains(instrument.Name);
 
     /// <summary>
     /// Spans nobody receives are not recorded: without an OTLP endpoint (or a sampler of the

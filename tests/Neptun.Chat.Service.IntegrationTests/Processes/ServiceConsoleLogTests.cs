@@ -63,7 +63,8 @@ public sealed class ServiceConsoleLogTests : IAsyncLifetime
         Assert.Equal("0", root.GetProperty("State").GetProperty("GrpcStatus").GetString());
         Assert.Equal(NeptunApiFixture.AdaId, root.GetProperty("State").GetProperty("UserId").GetInt32());
         var scopes = root.GetProperty("Scopes").EnumerateArray().ToList();
-        Assert.Contains(scopes, scope => scope.TryGetProperty("TraceId", out var id) && id.GetString() == traceId);
+        Assert.Contains(scopes, scope => scope.TryGetProperty("TraceId", out var id) && id.GetString() == traceId
+            && scope.TryGetProperty("SpanId", out _) && scope.TryGetProperty("ParentId", out _));
         Assert.DoesNotContain(scopes, scope => scope.TryGetProperty("RequestId", out _));
     }
 
