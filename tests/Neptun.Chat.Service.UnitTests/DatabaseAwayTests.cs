@@ -1,4 +1,10 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Neptun.Chat.Service.Database;
 using Npgsql;
 
@@ -45,7 +51,43 @@ public sealed class DatabaseAwayTests
     public void The_database_is_not_away(string what, Exception exception) =>
         Assert.True(DatabaseFailures.WhyAway(exception) is null, what);
 
+    [Fact]
+    public void An_answer_to_a_create_that_arrived_before_the_outage_does_not_end_it()
+    {
+        var logger = new EventIdsLogger();
+        using var dataSource = NpgsqlDataSource.Create("Host=127.0.0.1");
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var failures = new DatabaseFailures(
+            dataSource, new DatabaseSchemaState(dataSource, NullLogger<DatabaseSchemaState>.Instance), Options.Create(new DatabaseOptions()), logger,
+            services.GetRequiredService<IMeterFactory>());
+        var arrivedBefore = Stopwatch.GetTimestamp();
+
+        failures.ToRpcException(Refused(), timedOut: false);
+        // Its COMMIT acknowledged just before the crash, its answer late: not the database back.
+        failures.DatabaseAnswered(arrivedBefore);
+        Assert.Equal([AwayEvent], logger.EventIds);
+
+        failures.DatabaseAnswered(Stopwatch.GetTimestamp());
+        Assert.Equal([AwayEvent, BackEvent], logger.EventIds);
+    }
+
+    private const int AwayEvent = 30;
+    private const int BackEvent = 31;
+
     private static NpgsqlException Refused() => new("Failed to connect to 127.0.0.1:5432", new SocketException((int)SocketError.ConnectionRefused));
 
     private static PostgresException Postgres(string sqlState) => new("message", "ERROR", "ERROR", sqlState);
+
+    private sealed class EventIdsLogger : ILogger<DatabaseFailures>
+    {
+        public List<int> EventIds { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            EventIds.Add(eventId.Id);
+    }
 }

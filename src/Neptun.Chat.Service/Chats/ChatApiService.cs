@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf.WellKnownTypes;
@@ -31,6 +32,7 @@ public sealed class ChatApiService(
 
     public override async Task<CreateProjectChatResponse> CreateProjectChat(CreateProjectChatRequest request, ServerCallContext context)
     {
+        var arrived = Stopwatch.GetTimestamp();
         var user = context.GetSessionUser();
 
         // One deadline for the whole create, fixed now: the model lookup, the queue and the statement share it.
@@ -92,7 +94,7 @@ public sealed class ChatApiService(
             throw;
         }
 
-        failures.DatabaseAnswered();
+        failures.DatabaseAnswered(arrived);
 
         if (creation is null)
         {

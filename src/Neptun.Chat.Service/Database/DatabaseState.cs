@@ -259,10 +259,15 @@ public sealed class DatabaseFailures
         }
     }
 
-    /// <summary>The database gave a create its outcome: an outage, if one was under way, is over.</summary>
-    public void DatabaseAnswered()
+    /// <summary>
+    /// The database gave a create that arrived at <paramref name="arrived"/> (a <see cref="Stopwatch"/>
+    /// timestamp) its outcome: an outage that began before then is over. A create that arrived
+    /// earlier says nothing of the database now: its COMMIT may have been acknowledged just before
+    /// a crash, and its answer reach its caller after the first refusals.
+    /// </summary>
+    public void DatabaseAnswered(long arrived)
     {
-        if (Volatile.Read(ref _away) == 1 && Interlocked.Exchange(ref _away, 0) == 1)
+        if (Volatile.Read(ref _away) == 1 && arrived > Interlocked.Read(ref _awaySince) && Interlocked.Exchange(ref _away, 0) == 1)
         {
             var lasted = Stopwatch.GetElapsedTime(Interlocked.Read(ref _awaySince));
             Log.DatabaseBack(_logger, lasted.TotalSeconds, Interlocked.Exchange(ref _refusedInOutage, 0));
@@ -291,9 +296,14 @@ public sealed class DatabaseFailures
 
     private void OutageSeen(Exception exception, string reason)
     {
-        if (Volatile.Read(ref _away) == 0 && Interlocked.Exchange(ref _away, 1) == 0)
+        // The start is written before the outage is: an answer seen during it is compared with its own start.
+        if (Volatile.Read(ref _away) == 0)
         {
             Interlocked.Exchange(ref _awaySince, Stopwatch.GetTimestamp());
+        }
+
+        if (Interlocked.Exchange(ref _away, 1) == 0)
+        {
             Log.DatabaseAway(_logger, reason, exception.GetType().Name, (exception as PostgresException)?.SqlState);
         }
     }
