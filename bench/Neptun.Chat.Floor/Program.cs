@@ -2,13 +2,12 @@ using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Neptun.Chat.Floor;
 
 // The framework with nothing of the service's: no logging, no database, no middleware; the
-// endpoints, their protocols and the transport's scheduling come from appsettings.json (bench/run.sh
-// sets the ports).
+// endpoints and their protocols come from appsettings.json (bench/run.sh sets the ports).
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.ClearProviders();
 builder.Services.AddGrpc().AddJsonTranscoding();
-// The service's transport settings (inline scheduling), from appsettings.json as the service reads them.
-builder.Services.AddOptions<SocketTransportOptions>().BindConfiguration("SocketTransport");
+// The service's transport setting: a request runs on the I/O thread that read it.
+builder.Services.Configure<SocketTransportOptions>(options => options.UnsafePreferInlineScheduling = true);
 
 var app = builder.Build();
 app.MapGrpcService<FloorChatService>();

@@ -10,9 +10,6 @@ public static class RequestLimitsServiceCollectionExtensions
     /// <summary>A request a chat needs is a few hundred bytes; anything far larger is refused unread.</summary>
     public const long DefaultMaxRequestBodySize = 64 * 1024;
 
-    /// <summary>Where Kestrel's socket transport options are configured.</summary>
-    public const string SocketTransportSection = "SocketTransport";
-
     /// <summary>
     /// Kestrel's limits from <c>Kestrel:Limits</c> (body, header size and count) and the per-user
     /// rate limit. The body limit is one setting, <c>Kestrel:Limits:MaxRequestBodySize</c>, enforced
@@ -28,10 +25,12 @@ public static class RequestLimitsServiceCollectionExtensions
             configuration.GetSection("Kestrel:Limits").Bind(options.Limits);
         });
 
-        // Kestrel's socket transport: appsettings.json has a request run on the I/O thread that read
-        // it, up to its first wait, rather than handed to the thread pool (the image also runs socket
-        // completions inline): fewer hops and wake-ups per create, so nothing on that path may block.
-        services.AddOptions<SocketTransportOptions>().BindConfiguration(SocketTransportSection);
+        // Kestrel's socket transport: a request runs on the I/O thread that read it, up to its first
+        // wait, rather than being handed to the thread pool (the image also runs socket completions
+        // inline): fewer hops and wake-ups per create, so nothing on that path may block.
+        services.AddOptions<SocketTransportOptions>()
+            .Configure(options => options.UnsafePreferInlineScheduling = true)
+            .BindConfiguration("SocketTransport");
 
         // gRPC's own limit reads a message's length prefix first and answers RESOURCE_EXHAUSTED.
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<KestrelServerOptions>>((grpc, kestrel) =>

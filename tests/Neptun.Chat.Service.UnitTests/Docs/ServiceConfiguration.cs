@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -167,7 +168,7 @@ internal static partial class ServiceConfiguration
 
     private static Dictionary<string, Type> FindSections()
     {
-        var assemblies = new[] { typeof(DatabaseOptions).Assembly, typeof(SessionReaderOptions).Assembly, typeof(HostOptions).Assembly };
+        var assemblies = new[] { typeof(DatabaseOptions).Assembly, typeof(SessionReaderOptions).Assembly, typeof(HostOptions).Assembly, typeof(SocketTransportOptions).Assembly };
         var sections = new Dictionary<string, Type>();
         foreach (var file in Directory.GetFiles(Path.Combine(DocPages.RepositoryRoot, "src"), "*.cs", SearchOption.AllDirectories))
         {
@@ -187,7 +188,7 @@ internal static partial class ServiceConfiguration
     private static Type FindType(IEnumerable<Assembly> assemblies, string name) =>
         assemblies.SelectMany(assembly => assembly.GetTypes()).Where(type => type.Name == name).Distinct().ToList() is [var type]
             ? type
-            : throw new InvalidOperationException($"The docs test finds no single options class named {name} in the service, Neptun.Session or Microsoft.Extensions.Hosting.");
+            : throw new InvalidOperationException($"The docs test finds no single options class named {name} in the service, Neptun.Session, Microsoft.Extensions.Hosting or Kestrel's socket transport.");
 
     private static Dictionary<string, IReadOnlyDictionary<string, string>> ReadKestrelEndpoints()
     {
