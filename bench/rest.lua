@@ -43,3 +43,11 @@ function done(summary, latency, requests)
   io.write(string.format("RESULT requests=%d duration_us=%d p50_us=%d p99_us=%d errors=%d\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), bad))
 end
+
+-- The paced floor (bench/run.sh's floor-paced): a pause before each request of a connection.
+local pace_ms = tonumber(os.getenv("BENCH_PACE_MS") or "")
+if pace_ms and pace_ms > 0 then
+  function delay()
+    return pace_ms
+  end
+end

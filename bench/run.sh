@@ -7,7 +7,8 @@
 #   statement ("pgbench, service statement"), which does more than the job needs;
 # - the framework's: the "floor" service (bench/Neptun.Chat.Floor), the same proto on the same
 #   framework doing nothing (a Cookie header present, a fixed chat; no logging, no database, no
-#   middleware), the denominator of every "x floor" ratio of the service's CPU per request.
+#   middleware), the denominator of every "x floor" ratio of the service's CPU per request; and, with
+#   "floor-paced" in BENCH_BATCHING, the same floor at about the service's own rate ("x paced floor").
 # The service runs twice, side by side: with group commit (the default) and without
 # (Database__MaxBatchSize=1), so that every round compares both in the same run. The database
 # starts with a production-sized, analysed history (1,000 users x 5 projects, 200,000 chats). Not
@@ -32,7 +33,10 @@
 # each round), BENCH_START_WARMUP_SECONDS (20, every surface once at start), BENCH_PASSES (3),
 # BENCH_SETTLE_SECONDS (1, the pause after each round's CHECKPOINT),
 # BENCH_BATCHING ("on off floor": which services run; --soak and --profile use the first; "floor"
-# is the framework's floor above, without which no "x floor" ratio is printed; "on-unlogged" is
+# is the framework's floor above, without which no "x floor" ratio is printed; "floor-paced" is the
+# same floor process loaded at about the service's own rate, BENCH_FLOOR_PACED_RPS ("16:8000
+# 64:13500", connections:requests/s; 8000 at other counts): a kernel wake-up then serves one request
+# or a few, as the service's do, not the batches of a floor loaded as fast as it answers; "on-unlogged" is
 # batching on with RequestLog__SuccessSampleRate=0, for an A/B of the log line;
 # "baseline" is batching on in the build of BENCH_BASELINE, a commit: an A/B of a code
 # change in one run, e.g. BENCH_BASELINE=HEAD with the change uncommitted, or BENCH_BASELINE=main;
@@ -68,6 +72,7 @@ fi
 . bench/lib/measure.sh
 
 seconds=${BENCH_SECONDS:-20}
+floor_paced_rps=${BENCH_FLOOR_PACED_RPS:-"16:8000 64:13500"}
 warmup=${BENCH_WARMUP_SECONDS:-5}
 start_warmup=${BENCH_START_WARMUP_SECONDS:-20}
 passes=${BENCH_PASSES:-3}
@@ -76,8 +81,9 @@ batching_modes=${BENCH_BATCHING:-"on off floor"}
 history_chats=${BENCH_HISTORY_CHATS:-200000}
 for batching in $batching_modes; do
   case "$batching" in on | off | on-unlogged | floor) ;;
+    floor-paced) [[ " $batching_modes " == *" floor "* ]] || { echo "bench: floor-paced needs floor in BENCH_BATCHING" >&2; exit 2; } ;;
     baseline) [ -n "${BENCH_BASELINE:-}" ] || { echo "bench: baseline needs BENCH_BASELINE (a commit)" >&2; exit 2; } ;;
-    *) echo "bench: BENCH_BATCHING takes on, off, on-unlogged, baseline and floor" >&2; exit 2 ;;
+    *) echo "bench: BENCH_BATCHING takes on, off, on-unlogged, baseline, floor and floor-paced" >&2; exit 2 ;;
   esac
 done
 work=$(mktemp -d)
@@ -134,7 +140,7 @@ use_service() { # on|off|on-unlogged|baseline|floor
   service_pid=${service_pids[$1]:-}
   service_name=$1
   local offset
-  case "$1" in on) offset=0 ;; off) offset=2 ;; on-unlogged) offset=4 ;; baseline) offset=6 ;; floor) offset=8 ;; esac
+  case "$1" in on) offset=0 ;; off) offset=2 ;; on-unlogged) offset=4 ;; baseline) offset=6 ;; floor | floor-paced) offset=8 ;; esac
   rest_port=$(( ${BENCH_REST_PORT:-24080} + offset ))
   grpc_port=$(( ${BENCH_GRPC_PORT:-24081} + offset ))
   operations_port=$(( ${BENCH_OPERATIONS_PORT:-24090} + offset ))
@@ -146,8 +152,13 @@ use_service() { # on|off|on-unlogged|baseline|floor
 # it is lifted here, since the benchmark measures what a create costs, not the limiter.
 # Also records the time from exec to ready and to the first 201, and the RSS then.
 services_file="$work/services.tsv"
-start_service() { # on|off|on-unlogged|baseline|floor
+start_service() { # on|off|on-unlogged|baseline|floor|floor-paced
   use_service "$1"
+  # The floor's own process, loaded at BENCH_FLOOR_PACED_RPS (measure.sh) rather than as fast as it answers.
+  if [ "$1" = floor-paced ]; then
+    service_pids[floor-paced]=${service_pids[floor]}
+    return
+  fi
   local started ready created image_env folder=service program=Neptun.Chat.Service.dll
   case "$1" in baseline) folder=baseline ;; floor) folder=floor program=Neptun.Chat.Floor.dll ;; esac
   # Another run on this machine would answer the readiness probe and the load in its place.

@@ -82,7 +82,7 @@ first_grpc_call_ok() {
 
 # The floor touches no database: PostgreSQL's CPU in its rounds is no cost of its requests.
 postgres_cpu_per_request() { # BEFORE AFTER REQUESTS
-  if [ "$service_name" = floor ]; then echo -; else cpu_ms_per_request "$@"; fi
+  case "$service_name" in floor | floor-paced) echo - ;; *) cpu_ms_per_request "$@" ;; esac
 }
 
 # A fair round starts from the same database as every other: what the earlier rounds and the
@@ -121,12 +121,21 @@ run_pgbench() { # CONNECTIONS SECONDS STATEMENT
 $(cpu_ms_per_request "$pg_before" "$pg_after" "$processed")"
 }
 
+# The paced floor's requests/s at CONNECTIONS, from BENCH_FLOOR_PACED_RPS (connections:rate pairs).
+paced_rps() { # CONNECTIONS
+  local pair
+  for pair in $floor_paced_rps; do [ "${pair%%:*}" != "$1" ] || { echo "${pair#*:}"; return; }; done
+  echo 8000
+}
+
 run_rest() { # CONNECTIONS SECONDS
   local before after out="$work/wrk.out" pg_before pg_after
   pg_before=$(postgres_cpu_ticks)
   before=$(service_cpu_ticks)
   sample_rss_midway "$2" "$work/rss.midway" &
   local sampler=$!
+  # The paced floor: each connection waits between its requests (rest.lua's delay), whole milliseconds.
+  BENCH_PACE_MS=$([ "$service_name" = floor-paced ] && echo $(( $1 * 1000 / $(paced_rps "$1") )) || true) \
   wrk -t "$(threads_for "$1")" -c "$1" -d "${2}s" -s bench/rest.lua "http://127.0.0.1:$rest_port" >"$out" 2>&1 \
     || { cat "$out" >&2; exit 1; }
   after=$(service_cpu_ticks)
@@ -160,7 +169,9 @@ run_grpc() { # CONNECTIONS SECONDS
   for i in $(seq 1 "$processes"); do
     local user=$(( i * 97 )) per=$(( $1 / processes + (i <= $1 % processes ? 1 : 0) ))
     [ -f "$work/grpc-body.$user" ] || tools grpc-body "$user" $(( (user - 1) * 5 + 1 )) "$work/grpc-body.$user"
+    # The paced floor: --rps is per client.
     h2load -c "$per" -t 1 -m 1 -D "$2" -d "$work/grpc-body.$user" \
+      $([ "$service_name" = floor-paced ] && echo "--rps=$(( ($(paced_rps "$1") + $1 - 1) / $1 ))") \
       -H 'content-type: application/grpc' -H 'te: trailers' \
       -H "cookie: neptun-session=$(sed -n "${user}p" "$work/cookies")" \
       --log-file="$work/h2load_log.$i" \
@@ -182,7 +193,7 @@ run_grpc() { # CONNECTIONS SECONDS
     echo "bench: h2load completed no request:" >&2; cat "$work"/h2load.out.* >&2; exit 1
   fi
   local missing=$(( succeeded - (chats_after - chats_before) ))
-  [ "$missing" -gt 0 ] && [ "$service_name" != floor ] || missing=0
+  [ "$missing" -gt 0 ] && [[ "$service_name" != floor* ]] || missing=0
   echo "$(awk -v n="$done" -v s="$2" 'BEGIN { printf "%.0f", n / s }') \
 $(cat "$work"/h2load_log.* | awk '{ print $3 }' | percentiles_ms) $(( failed + missing )) \
 $(cpu_ms_per_request "$before" "$after" "$done") $(cat "$work/rss.midway") \
@@ -204,23 +215,24 @@ record() { # FILE SURFACE BATCHING CONNECTIONS DATA PASS LINE
 # The rounds' rows (SURFACE BATCHING CONNECTIONS DATA PASS REQ/S P50 P99 ERRORS SVC-CPU RSS PG-CPU),
 # each with its ratios in the same pass and connection count: requests/s over the job pgbench's
 # transactions/s and over the service statement pgbench's, and the service CPU per request over
-# the floor's on the same surface ("-" where there is none).
+# the floor's on the same surface, and over the paced floor's ("-" where there is none).
 with_ratios() { # FILE
   awk -F'\t' -v OFS='\t' '
     function ratio(a, b) { return (b > 0 && a != "-" ? sprintf("%.2f", a / b) : "-") }
     NR == FNR {
       if ($1 == "pgbench") tps[$2, $3, $5] = $6
       else if ($2 == "floor") floor_cpu[$1, $3, $5] = $10
+      else if ($2 == "floor-paced") paced_cpu[$1, $3, $5] = $10
       next
     }
     { print $0, ratio($6, tps["job", $3, $5]), ratio($6, tps["statement", $3, $5]),
-        ($1 == "pgbench" ? "-" : ratio($10, floor_cpu[$1, $3, $5])) }' "$1" "$1"
+        ($1 == "pgbench" ? "-" : ratio($10, floor_cpu[$1, $3, $5])), ($1 == "pgbench" ? "-" : ratio($10, paced_cpu[$1, $3, $5])) }' "$1" "$1"
 }
 
 # The columns both tables share (the rounds' adds the pass before them, the medians' the passes
 # after): first what a reader compares with the two limits, then the rest.
-table_columns_header='| surface | service | connections | chats stored | requests/s | x job | x service statement | service CPU ms/request | x floor | PostgreSQL CPU ms/request | service RSS MB under load | p50 ms | p99 ms | errors |'
-table_columns_rule='|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+table_columns_header='| surface | service | connections | chats stored | requests/s | x job | x service statement | service CPU ms/request | x floor | x paced floor | PostgreSQL CPU ms/request | service RSS MB under load | p50 ms | p99 ms | errors |'
+table_columns_rule='|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
 # awk functions: the surface's label (pgbench's says which statement), its service, a ratio's cell.
 table_labels='
   function surface(s, which) { return s != "pgbench" ? s : which == "job" ? "pgbench, job" : "pgbench, service statement" }
@@ -232,8 +244,8 @@ print_rounds() { # FILE
   echo "| pass |${table_columns_header#|}"
   echo "|---:|${table_columns_rule#|}"
   with_ratios "$1" | awk -F'\t' "$table_labels"'
-    { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $5, surface($1, $2), service($1, $2), $3, $4,
-        $6, times($13), times($14), $10, times($15), $12, $11, $7, $8, $9 }'
+    { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $5, surface($1, $2), service($1, $2), $3, $4,
+        $6, times($13), times($14), $10, times($15), times($16), $12, $11, $7, $8, $9 }'
 }
 
 # The median of each column over the passes, per surface, service and connection count; errors
@@ -255,14 +267,14 @@ print_medians() { # FILE
       if (!(key in data)) { order[++keys] = key; data[key] = $4 }
       passes[key]++
       errors[key] += $9
-      for (c = 6; c <= 15; c++) values[key, c] = values[key, c] " " $c
+      for (c = 6; c <= 16; c++) values[key, c] = values[key, c] " " $c
     }
     END {
       for (k = 1; k <= keys; k++) {
         key = order[k]; split(key, id, SUBSEP)
-        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d |\n", surface(id[1], id[2]), service(id[1], id[2]), id[3], data[key],
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d |\n", surface(id[1], id[2]), service(id[1], id[2]), id[3], data[key],
           median(values[key, 6]), times(median(values[key, 13])), times(median(values[key, 14])), median(values[key, 10]),
-          times(median(values[key, 15])), median(values[key, 12]), median(values[key, 11]), median(values[key, 7]),
+          times(median(values[key, 15])), times(median(values[key, 16])), median(values[key, 12]), median(values[key, 11]), median(values[key, 7]),
           median(values[key, 8]), passes[key], errors[key]
       }
     }'
