@@ -34,8 +34,8 @@
 # BENCH_SETTLE_SECONDS (1, the pause after each round's CHECKPOINT),
 # BENCH_BATCHING ("on off floor": which services run; --soak and --profile use the first; "floor"
 # is the framework's floor above, without which no "x floor" ratio is printed; "floor-paced" is the
-# same floor process loaded at about the service's own rate, BENCH_FLOOR_PACED_RPS ("16:8000
-# 64:13500", connections:requests/s; 8000 at other counts): a kernel wake-up then serves one request
+# same floor process loaded at about the service's own rate, BENCH_FLOOR_PACED_RPS ("16=8000
+# 64=13500", connections=requests/s; 8000 at other counts): a kernel wake-up then serves one request
 # or a few, as the service's do, not the batches of a floor loaded as fast as it answers; "on-unlogged" is
 # batching on with RequestLog__SuccessSampleRate=0, for an A/B of the log line;
 # "baseline" is batching on in the build of BENCH_BASELINE, a commit: an A/B of a code
@@ -72,7 +72,7 @@ fi
 . bench/lib/measure.sh
 
 seconds=${BENCH_SECONDS:-20}
-floor_paced_rps=${BENCH_FLOOR_PACED_RPS:-"16:8000 64:13500"}
+floor_paced_rps=${BENCH_FLOOR_PACED_RPS:-"16=8000 64=13500"}
 warmup=${BENCH_WARMUP_SECONDS:-5}
 start_warmup=${BENCH_START_WARMUP_SECONDS:-20}
 passes=${BENCH_PASSES:-3}

@@ -121,10 +121,10 @@ run_pgbench() { # CONNECTIONS SECONDS STATEMENT
 $(cpu_ms_per_request "$pg_before" "$pg_after" "$processed")"
 }
 
-# The paced floor's requests/s at CONNECTIONS, from BENCH_FLOOR_PACED_RPS (connections:rate pairs).
+# The paced floor's requests/s at CONNECTIONS, from BENCH_FLOOR_PACED_RPS (connections=rate pairs).
 paced_rps() { # CONNECTIONS
   local pair
-  for pair in $floor_paced_rps; do [ "${pair%%:*}" != "$1" ] || { echo "${pair#*:}"; return; }; done
+  for pair in $floor_paced_rps; do [ "${pair%%=*}" != "$1" ] || { echo "${pair#*=}"; return; }; done
   echo 8000
 }
 
