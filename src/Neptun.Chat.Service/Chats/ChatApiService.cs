@@ -32,11 +32,12 @@ public sealed class ChatApiService(
 
     public override async Task<CreateProjectChatResponse> CreateProjectChat(CreateProjectChatRequest request, ServerCallContext context)
     {
-        var arrived = Stopwatch.GetTimestamp();
         var user = context.GetSessionUser();
 
-        // One deadline for the whole create, fixed now: the model lookup, the queue and the statement share it.
-        var deadline = Deadline.ForCall(_createTimeout, context.Deadline);
+        // One deadline for the whole create, fixed on arrival: the model lookup, the queue and the
+        // statement share it; the arrival also tells whether the answer speaks of an outage (below).
+        var arrived = Stopwatch.GetTimestamp();
+        var deadline = Deadline.ForCall(arrived, _createTimeout, context.Deadline);
 
         var pathViolations = CreateProjectChatValidator.ValidatePath(request);
         if (pathViolations.Count > 0)

@@ -157,11 +157,11 @@ public readonly record struct Deadline(long Timestamp)
 {
     /// <summary>
     /// The smaller of the server's create timeout and the call's own deadline (gRPC's
-    /// <c>grpc-timeout</c>; <see cref="DateTime.MaxValue"/> when the call set none), from now.
+    /// <c>grpc-timeout</c>; <see cref="DateTime.MaxValue"/> when the call set none), from
+    /// <paramref name="now"/>, the create's arrival (a <see cref="Stopwatch"/> timestamp).
     /// </summary>
-    public static Deadline ForCall(TimeSpan createTimeout, DateTime callDeadlineUtc)
+    public static Deadline ForCall(long now, TimeSpan createTimeout, DateTime callDeadlineUtc)
     {
-        var now = Stopwatch.GetTimestamp();
         var budget = createTimeout;
         if (callDeadlineUtc != DateTime.MaxValue && callDeadlineUtc - DateTime.UtcNow is var callBudget && callBudget < budget)
         {
