@@ -127,8 +127,7 @@ public sealed class ChatApiService(
             return true;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(callerGone);
-        timeout.CancelAfter(deadline.Remaining);
+        using var timeout = DatabaseCancellation.After(deadline.Remaining, callerGone);
         try
         {
             return await models.IsKnownAsync(model, timeout.Token);

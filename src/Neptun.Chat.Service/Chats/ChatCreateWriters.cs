@@ -154,7 +154,7 @@ public sealed class ChatCreateWriters(
         var gate = new CommitGate();
         statement.ForEach(pending => pending.Statement = gate);
         var started = Stopwatch.GetTimestamp();
-        using var timeout = new CancellationTokenSource(deadline.Remaining);
+        using var timeout = DatabaseCancellation.After(deadline.Remaining);
         var writing = repository.CreateProjectChatsAsync(statement.ConvertAll(p => p.Chat), _retention, gate, timeout.Token);
         StatementResult[] results;
         try

@@ -204,7 +204,7 @@ public sealed class ChatRepository(NpgsqlDataSource dataSource, ILogger<ChatRepo
     /// </summary>
     internal async Task<bool?> WasCommittedAsync(WrittenBy written, int[] chatIds)
     {
-        using var budget = new CancellationTokenSource(CommitCheckBudget);
+        using var budget = DatabaseCancellation.After(CommitCheckBudget);
 
         // The database may be failing right now (that is how the answer was lost): ask again
         // until the budget is spent.

@@ -16,8 +16,7 @@ public sealed class DatabaseSchemaWatch(DatabaseSchemaState schema, IOptions<Dat
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.SchemaCheckIntervalSeconds), timeProvider);
         do
         {
-            using var checkTime = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            checkTime.CancelAfter(TimeSpan.FromSeconds(options.Value.CreateTimeoutSeconds));
+            using var checkTime = DatabaseCancellation.After(TimeSpan.FromSeconds(options.Value.CreateTimeoutSeconds), stoppingToken);
             try
             {
                 if (await schema.CheckAsync(checkTime.Token) == SchemaStatus.Current)

@@ -47,7 +47,7 @@ public sealed class DatabaseReadinessCheck(NpgsqlDataSource dataSource, Database
 
     private async Task<HealthCheckResult> ProbeAsync()
     {
-        using var timeout = new CancellationTokenSource(ProbeTimeout);
+        using var timeout = DatabaseCancellation.After(ProbeTimeout);
         try
         {
             await using (var connection = await dataSource.OpenConnectionAsync(timeout.Token))

@@ -28,7 +28,8 @@ public sealed class ExpiredRequestIdPurge(
         {
             try
             {
-                await PurgeAsync(stoppingToken);
+                using var stopping = DatabaseCancellation.When(stoppingToken);
+                await PurgeAsync(stopping.Token);
             }
             catch (NpgsqlException exception) when (!stoppingToken.IsCancellationRequested)
             {

@@ -58,8 +58,7 @@ public sealed class OpenApiDocumentCache(ISwaggerProvider swagger, AiModelCatalo
 
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(ModelLookupBudget);
+            using var timeout = DatabaseCancellation.After(ModelLookupBudget, cancellationToken);
             await models.GetModelsAsync(timeout.Token);
         }
         catch (Exception exception) when (exception is OperationCanceledException or NpgsqlException or TimeoutException)
