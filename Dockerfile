@@ -27,8 +27,8 @@ WORKDIR /app
 COPY --from=build /app ./
 
 ENV ASPNETCORE_ENVIRONMENT=Production
-# An 8 MB gen0 budget, not one sized from the CPU's cache (80 MB on a 300 MB L3): RSS under load (docs/performance.md).
-ENV DOTNET_GCgen0size=0x800000
+# A 4 MB gen0 budget, not one sized from the CPU's cache (80 MB on a 300 MB L3): RSS under load (docs/performance.md).
+ENV DOTNET_GCgen0size=0x400000
 # Socket completions run on the I/O threads, not handed to the thread pool; with Kestrel's inline
 # scheduling (the service's default) a request runs there up to its first wait: fewer thread hops
 # and wake-ups per create (docs/performance.md). Nothing on those paths may block.
