@@ -29,10 +29,6 @@ COPY --from=build /app ./
 ENV ASPNETCORE_ENVIRONMENT=Production
 # A 4 MB gen0 budget, not one sized from the CPU's cache (80 MB on a 300 MB L3): RSS under load (docs/performance.md).
 ENV DOTNET_GCgen0size=0x400000
-# Socket completions run on the I/O threads, not handed to the thread pool; with Kestrel's inline
-# scheduling (the service's default) a request runs there up to its first wait: fewer thread hops
-# and wake-ups per create (docs/performance.md). Nothing on those paths may block.
-ENV DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1
 # The base image sets ASPNETCORE_HTTP_PORTS=8080; the ports come from appsettings.json's Kestrel
 # endpoints instead (override with Kestrel__Endpoints__Rest__Url / Kestrel__Endpoints__Grpc__Url).
 ENV ASPNETCORE_HTTP_PORTS=

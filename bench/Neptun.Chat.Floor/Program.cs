@@ -6,11 +6,8 @@ using Neptun.Chat.Floor;
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.ClearProviders();
 builder.Services.AddGrpc().AddJsonTranscoding();
-// The service's transport settings and default (a request runs on the I/O thread that read it),
-// read as the service reads them (bench/run.sh passes the same environment).
-builder.Services.AddOptions<SocketTransportOptions>()
-    .Configure(options => options.UnsafePreferInlineScheduling = true)
-    .BindConfiguration("SocketTransport");
+// The service's transport settings, read as the service reads them (bench/run.sh passes the same environment).
+builder.Services.AddOptions<SocketTransportOptions>().BindConfiguration("SocketTransport");
 
 var app = builder.Build();
 app.MapGrpcService<FloorChatService>();

@@ -25,13 +25,10 @@ public static class RequestLimitsServiceCollectionExtensions
             configuration.GetSection("Kestrel:Limits").Bind(options.Limits);
         });
 
-        // Kestrel's socket transport: a request runs on the I/O thread that read it, up to its first
-        // wait, rather than being handed to the thread pool (the image also runs socket completions
-        // inline): fewer hops and wake-ups per create, so nothing on that path may block
-        // (docs/architecture.md, Threads). SocketTransport:UnsafePreferInlineScheduling=false undoes it.
-        services.AddOptions<SocketTransportOptions>()
-            .Configure(options => options.UnsafePreferInlineScheduling = true)
-            .BindConfiguration("SocketTransport");
+        // Kestrel's socket transport. SocketTransport:UnsafePreferInlineScheduling=true (with the
+        // runtime's DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1) runs a request on the I/O thread
+        // that read it: less CPU per create, but not the default (docs/architecture.md says why).
+        services.AddOptions<SocketTransportOptions>().BindConfiguration("SocketTransport");
 
         // gRPC's own limit reads a message's length prefix first and answers RESOURCE_EXHAUSTED.
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<KestrelServerOptions>>((grpc, kestrel) =>
