@@ -98,7 +98,7 @@ public sealed class QueueTests(SmallQueueApiFixture api) : IClassFixture<SmallQu
         }
         catch (RpcException exception)
         {
-            return exception.StatusCode;
+            return TestServerResets.StatusAsOverHttp2(exception);
         }
     }
 }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Dapper;
 using Grpc.Core;
-using Microsoft.AspNetCore.TestHost;
 using Neptun.Chat.Service.IntegrationTests.Faults;
 using Neptun.Chat.Service.IntegrationTests.Infrastructure;
 using Neptun.Chat.V1;
@@ -219,16 +218,10 @@ public sealed class StallTests(ITestOutputHelper output)
                 FaultLoad.Ada(), deadline);
             return (StatusCode.OK, reply.Chat.Id);
         }
-        catch (RpcException exception) when (exception.StatusCode == StatusCode.Internal && exception.Status.DebugException is HttpResetTestException)
-        {
-            // gRPC reset the stream at the call's deadline (HTTP/2 CANCEL) before the service answered:
-            // TestServer's client reports INTERNAL where an HTTP/2 client reads CANCELLED. No answer: may have completed.
-            return (StatusCode.Cancelled, 0);
-        }
-        catch (RpcException exception) when (exception.StatusCode != StatusCode.Internal)
+        catch (RpcException exception) when (TestServerResets.StatusAsOverHttp2(exception) != StatusCode.Internal)
         {
             // Any other INTERNAL is no truthful answer here: it fails the test with its detail and its cause.
-            return (exception.StatusCode, 0);
+            return (TestServerResets.StatusAsOverHttp2(exception), 0);
         }
     }
 
