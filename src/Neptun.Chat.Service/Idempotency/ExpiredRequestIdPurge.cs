@@ -24,11 +24,11 @@ public sealed class ExpiredRequestIdPurge(
         // Until migrate has run, the table of request ids does not exist.
         await schema.WhenCurrent.WaitAsync(stoppingToken);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.PurgeIntervalSeconds), timeProvider);
+        using var stopping = DatabaseCancellation.When(stoppingToken);
         do
         {
             try
             {
-                using var stopping = DatabaseCancellation.When(stoppingToken);
                 await PurgeAsync(stopping.Token);
             }
             catch (NpgsqlException exception) when (!stoppingToken.IsCancellationRequested)

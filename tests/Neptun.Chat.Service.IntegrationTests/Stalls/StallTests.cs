@@ -218,10 +218,10 @@ public sealed class StallTests(ITestOutputHelper output)
                 FaultLoad.Ada(), deadline);
             return (StatusCode.OK, reply.Chat.Id);
         }
-        catch (RpcException exception) when (TestServerResets.StatusAsOverHttp2(exception) != StatusCode.Internal)
+        catch (RpcException exception) when (TestServerResets.StatusAsOverHttp2(exception) is var status && status != StatusCode.Internal)
         {
             // Any other INTERNAL is no truthful answer here: it fails the test with its detail and its cause.
-            return (TestServerResets.StatusAsOverHttp2(exception), 0);
+            return (status, 0);
         }
     }
 
