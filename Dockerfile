@@ -27,8 +27,8 @@ WORKDIR /app
 COPY --from=build /app ./
 
 ENV ASPNETCORE_ENVIRONMENT=Production
-# A 4 MB gen0 budget, not one sized from the CPU's cache (80 MB on a 300 MB L3): RSS under load (docs/performance.md).
-ENV DOTNET_GCgen0size=0x400000
+# A 2 MB gen0 budget, not one sized from the CPU's cache (80 MB on a 300 MB L3): RSS under load (docs/performance.md).
+ENV DOTNET_GCgen0size=0x200000
 # The base image sets ASPNETCORE_HTTP_PORTS=8080; the ports come from appsettings.json's Kestrel
 # endpoints instead (override with Kestrel__Endpoints__Rest__Url / Kestrel__Endpoints__Grpc__Url).
 ENV ASPNETCORE_HTTP_PORTS=
